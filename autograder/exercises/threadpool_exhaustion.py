@@ -1,0 +1,64 @@
+"""threadpool-exhaustion: a correct ``def`` endpoint capped by the 40-token thread limiter."""
+
+from __future__ import annotations
+
+from autograder import checks
+from autograder.checks import Check
+from autograder.depservers import legacy_body
+from autograder.exercises import Exercise
+from autograder.load import Request
+from autograder.session import Figures, Session
+
+N = 100
+PEAK_MIN = 90
+TOTAL_LIMIT = 1.5  # a sanity bound only: on 2 cores time cannot tell one wave from two
+GRACE = 0.1  # waited past the limit before the verdict counts as settled
+
+
+async def measure(s: Session) -> Figures:
+    s.start_loop_probe()  # no lag check here (parsing 100 requests alone stalls ~0.1 s)
+    await s.send(Request("GET", "/legacy/0"))
+    await s.reset_deps()
+    responses = await s.burst(
+        [Request("GET", f"/legacy/{i}") for i in range(1, N + 1)], give_up_after=TOTAL_LIMIT + GRACE
+    )
+    loop = await s.stop_loop_probe()
+    stats = await s.deps_stats()
+    return s.figures(
+        requests=responses,
+        waited=TOTAL_LIMIT + GRACE,
+        loop=loop,
+        extra={"upstream_peak_in_flight": stats["upstream"]["peak"]},
+    )
+
+
+def judge(f: Figures) -> list[Check]:
+    peak = f.extra.get("upstream_peak_in_flight", 0)
+    return [
+        checks.bodies_match(
+            "responses",
+            f.requests,
+            lambda r: (200, legacy_body(int(r.request.path.rsplit("/", 1)[1]))),
+            what="item requests",
+        ),
+        checks.at_least(
+            "upstream-concurrency",
+            peak,
+            PEAK_MIN,
+            message="the upstream saw at most {value} requests in flight at once while 100 "
+            "arrived together (at least {minimum} expected: a cap of 40 makes waves)",
+        ),
+        checks.all_finished_within(
+            "finishes", f.requests, TOTAL_LIMIT, waited=f.waited, what="requests"
+        ),
+    ]
+
+
+EXERCISE = Exercise(
+    id="threadpool-exhaustion",
+    title="A legacy lookup that comes back in waves",
+    summary="GET /legacy/{item_id} is a def endpoint on a 0.3 s upstream; 100 at once must reach it together, not 40 at a time",
+    checks=("responses", "upstream-concurrency", "finishes"),
+    measure=measure,
+    judge=judge,
+)

@@ -1,0 +1,66 @@
+"""Grade one submission: serve it, run the exercise's scenario, judge the figures."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+
+from autograder import environment, runner
+from autograder.checks import Check
+from autograder.diagnosis import diagnose
+from autograder.exercises import EXERCISES, Exercise
+from autograder.session import Session
+from autograder.verdict import Verdict
+
+log = logging.getLogger(__name__)
+
+
+async def grade_async(exercise: Exercise, app_file: Path) -> Verdict:
+    t0 = time.monotonic()
+    env = environment.describe()
+    prepared = asyncio.create_task(asyncio.to_thread(exercise.prepare or (lambda: None)))
+    try:
+        async with runner.running(app_file) as run:
+            log.info("%s: measuring", exercise.id)
+            session = Session(run)
+            session.prepared = await prepared
+            figures = await exercise.measure(session)
+            alive = run.app_alive()
+            death = None
+            if not alive:
+                assert run.app_process is not None
+                code = await run.app_process.wait()
+                death = runner._death_message(run, code, before_ready=False)
+            report = run.report()
+    except runner.SubmissionFailed as exc:
+        await prepared
+        message = str(exc)
+        checks = [Check("serves", False, message)] + [
+            Check(name, False, "not measured: the submission never served")
+            for name in exercise.checks
+        ]
+        return Verdict(
+            exercise.id, tuple(checks), None, {"grading_s": round(time.monotonic() - t0, 2)}, env
+        )
+
+    serves = Check(
+        "serves",
+        alive,
+        "the app imported, served and stayed up for the whole run" if alive else str(death),
+    )
+    checks = [serves, *exercise.judge(figures)]
+    diagnosis = None
+    if not all(c.passed for c in checks):
+        diagnosis = diagnose(
+            report, str(app_file), outside_lag=figures.loop_lag, since=figures.began
+        )
+    metrics = figures.metrics()
+    metrics["grading_s"] = round(time.monotonic() - t0, 2)
+    return Verdict(exercise.id, tuple(checks), diagnosis, metrics, env)
+
+
+def grade(exercise_id: str, app_file: str | Path) -> Verdict:
+    """Grade ``app_file`` against an exercise; blocking (runs its own event loop)."""
+    return asyncio.run(grade_async(EXERCISES[exercise_id], Path(app_file)))

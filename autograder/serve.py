@@ -1,0 +1,222 @@
+"""Serve one submission with uvicorn, in the grading environment. Runs in the submission's process.
+
+``python -m autograder.serve APP_FILE --fd N --status-fd S --report PATH``
+
+The grader starts this in a fresh process of its own. It fixes the environment the
+contract names (asyncio's default executor of 40 workers; uvicorn on asyncio + h11, one
+worker), imports the submission, and serves it on a listening socket the grader bound
+(so the port is known before this process starts).
+
+It tells the grader how the start went on the status pipe (one JSON object a line:
+``imported``, ``ready``, or ``error`` with a message) and writes what it observed inside
+the process to the report file (stall samples for the diagnosis, lag trace, log records
+at WARNING and above). Those observations explain a verdict; they never decide one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import json
+import logging
+import os
+import socket
+import sys
+import threading
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TextIO
+
+DEFAULT_EXECUTOR_WORKERS = 40
+PROBE_PATH = "/__autograder__/probe"
+
+
+class _Channel:
+    """Line-oriented JSON writer, safe to call from any thread."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def __call__(self, obj: dict[str, Any]) -> None:
+        line = json.dumps(obj, default=str) + "\n"
+        with self._lock:
+            try:
+                self._stream.write(line)
+                self._stream.flush()
+            except (OSError, ValueError):
+                pass
+
+
+def _capture_logging(report: _Channel) -> None:
+    """Record every log record at WARNING or above that any logger handles.
+
+    Wrapping ``Logger.callHandlers`` sees records whatever handlers the submission
+    configures, without adding a handler of ours (which would turn the submission's
+    own ``logging.basicConfig`` into a no-op).
+    """
+    original = logging.Logger.callHandlers
+
+    def call_handlers(self: logging.Logger, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.WARNING:
+            try:
+                message = record.getMessage()
+            except Exception:  # a bad format string is the submission's bug, not ours
+                message = str(record.msg)
+            report(
+                {
+                    "kind": "log",
+                    "t": time.monotonic(),
+                    "level": record.levelname,
+                    "levelno": record.levelno,
+                    "logger": record.name,
+                    "message": message,
+                }
+            )
+        original(self, record)
+
+    logging.Logger.callHandlers = call_handlers  # type: ignore[method-assign]
+
+
+def _import_submission(path: str) -> Any:
+    """Import the file under its own name, its folder on ``sys.path``: a process pool with
+    the spawn or forkserver start method pickles functions by module name, and its
+    workers must be able to import that module again."""
+    name = os.path.splitext(os.path.basename(path))[0]
+    if not name.isidentifier() or name in sys.modules or name in sys.stdlib_module_names:
+        name = "submission"
+    sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path} as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _with_probe(app: Any) -> Any:
+    """Answer the grader's loop probe on the loop itself, before the submission's app."""
+
+    async def probed(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == PROBE_PATH:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", b"text/plain"), (b"content-length", b"2")],
+                }
+            )
+            await send({"type": "http.response.body", "body": b"ok"})
+            return
+        await app(scope, receive, send)
+
+    return probed
+
+
+async def _serve(app: Any, sock: socket.socket, status: _Channel, report: _Channel, path: str):
+    import uvicorn
+
+    from autograder.lag import LagMonitor
+
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=DEFAULT_EXECUTOR_WORKERS))
+    monitor = LagMonitor(path, report)
+    sampler = asyncio.create_task(monitor.sampler())
+    monitor.start_watchdog()
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if not self.should_exit:
+                status({"event": "ready", "t": time.monotonic()})
+
+    config = uvicorn.Config(
+        _with_probe(app),
+        loop="asyncio",
+        http="h11",
+        ws="none",
+        workers=1,
+        lifespan="auto",
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=1,
+    )
+    server = Server(config)
+    try:
+        await server.serve(sockets=[sock])
+    finally:
+        monitor.stop()
+        sampler.cancel()
+    if not server.started:
+        status(
+            {
+                "event": "error",
+                "message": "uvicorn stopped before serving (lifespan startup failed?)",
+            }
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Serve a submission (run by the grader).")
+    parser.add_argument("app_file")
+    parser.add_argument("--fd", type=int, required=True, help="listening socket to serve on")
+    parser.add_argument("--status-fd", type=int, required=True)
+    parser.add_argument("--report", required=True)
+    args = parser.parse_args(argv)
+
+    status = _Channel(os.fdopen(args.status_fd, "w", buffering=1))
+    report = _Channel(open(args.report, "a", buffering=1))  # noqa: SIM115 (lives as long as the process)
+    sock = socket.socket(fileno=args.fd)
+    _capture_logging(report)
+
+    try:
+        module = _import_submission(args.app_file)
+    except SystemExit as exc:
+        status(
+            {
+                "event": "error",
+                "message": f"the submission called sys.exit({exc.code!r}) while being imported",
+            }
+        )
+        return 3
+    except BaseException as exc:  # the submission's own failure, reported to the grader
+        tb = traceback.format_exception(exc)
+        status(
+            {
+                "event": "error",
+                "message": f"the submission does not import: {type(exc).__name__}: {exc}",
+                "traceback": "".join(tb[-6:]),
+            }
+        )
+        return 3
+    status({"event": "imported", "t": time.monotonic()})
+    app = getattr(module, "app", None)
+    if app is None:
+        status({"event": "error", "message": "the submission defines no module-level `app`"})
+        return 3
+    if not callable(app):
+        status(
+            {
+                "event": "error",
+                "message": f"`app` is a {type(app).__name__}, not an ASGI application",
+            }
+        )
+        return 3
+
+    # The stock asyncio loop, whatever policy or extras (uvloop) are installed.
+    with asyncio.Runner(loop_factory=asyncio.SelectorEventLoop) as runner:
+        try:
+            runner.run(_serve(app, sock, status, report, os.path.abspath(args.app_file)))
+        except BaseException as exc:
+            status(
+                {"event": "error", "message": f"the server crashed: {type(exc).__name__}: {exc}"}
+            )
+            return 4
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

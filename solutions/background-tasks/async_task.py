@@ -1,0 +1,45 @@
+"""Fix: async def background task with aiosmtplib and a thread for the file write."""
+
+import asyncio
+import logging
+import os
+from email.message import EmailMessage
+
+import aiosmtplib
+from fastapi import BackgroundTasks, FastAPI
+from pydantic import BaseModel
+
+SMTP_HOST = os.environ["SMTP_HOST"]
+SMTP_PORT = int(os.environ["SMTP_PORT"])
+AUDIT_LOG = os.environ["AUDIT_LOG"]
+
+log = logging.getLogger("orders")
+app = FastAPI()
+
+
+class Order(BaseModel):
+    order_id: str
+
+
+def append_audit(order_id: str) -> None:
+    with open(AUDIT_LOG, "a") as f:
+        f.write(f"accepted {order_id}\n")
+
+
+async def process_order(order_id: str) -> None:
+    await asyncio.to_thread(append_audit, order_id)
+    msg = EmailMessage()
+    msg["From"] = "shop@example.com"
+    msg["To"] = "orders@example.com"
+    msg["Subject"] = f"Order {order_id} confirmed"
+    msg.set_content(f"Order {order_id} is on its way.")
+    try:
+        await aiosmtplib.send(msg, hostname=SMTP_HOST, port=SMTP_PORT, timeout=10)
+    except (OSError, aiosmtplib.SMTPException):
+        log.exception("confirmation email for order %s failed", order_id)
+
+
+@app.post("/orders", status_code=202)
+async def create_order(order: Order, tasks: BackgroundTasks):
+    tasks.add_task(process_order, order.order_id)
+    return {"accepted": order.order_id}
