@@ -1,0 +1,130 @@
+"""Pictures of what happened: request timelines and loop-lag traces (matplotlib).
+
+Used by the notebooks, the drills and the grader's feedback, so a learner sees the same
+picture everywhere. Every function takes plain figures (``load.Response`` records or the
+``timeline`` list of a verdict's ``metrics``) and returns the matplotlib ``Axes``.
+Figures are built with ``matplotlib.figure.Figure``, not pyplot: no global state, safe
+in threads and scripts; in a notebook, ``ax.figure`` displays as an image.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from autograder.load import Response
+
+OK_COLOUR = "#3b7dd8"
+BAD_COLOUR = "#d8553b"
+PENDING_COLOUR = "#bbbbbb"
+
+
+def _axes(ax: Axes | None, height: float = 3.5) -> Axes:
+    if ax is not None:
+        return ax
+    fig = Figure(figsize=(8, height), layout="constrained")
+    return fig.add_subplot()
+
+
+def bars_from_responses(responses: Sequence[Response]) -> list[dict[str, Any]]:
+    """Responses as timeline bars: start/end in ms from the first request's start."""
+    if not responses:
+        return []
+    t0 = min(r.start for r in responses)
+    return [
+        {
+            "start_ms": (r.start - t0) * 1000,
+            "end_ms": None if r.end is None or r.error else (r.end - t0) * 1000,
+            "status": r.status,
+        }
+        for r in responses
+    ]
+
+
+def timeline(
+    bars: Sequence[dict[str, Any]] | Sequence[Response],
+    *,
+    ax: Axes | None = None,
+    title: str = "Request timeline",
+    cut_off_ms: float | None = None,
+) -> Axes:
+    """One horizontal bar per request, from when it was sent to when its answer arrived.
+
+    Requests served together stack up as bars of equal length; requests served one
+    after another form a staircase; waves (a thread limiter) form blocks. A request
+    never answered is drawn grey up to ``cut_off_ms`` (or the last answer).
+    """
+    if bars and isinstance(bars[0], Response):
+        bars = bars_from_responses(bars)  # type: ignore[arg-type]
+    rows = sorted(bars, key=lambda b: (b["end_ms"] is None, b["end_ms"] or 0.0, b["start_ms"]))  # type: ignore[index]
+    ax = _axes(ax, height=max(2.5, min(0.12 * len(rows) + 1.5, 7)))
+    ends = [b["end_ms"] for b in rows if b["end_ms"] is not None]
+    horizon = cut_off_ms or (max(ends) if ends else 1000.0)
+    for i, b in enumerate(rows):
+        end = b["end_ms"]
+        if end is None:
+            colour, end = PENDING_COLOUR, horizon
+        else:
+            colour = OK_COLOUR if b["status"] and b["status"] < 400 else BAD_COLOUR
+        ax.barh(i, end - b["start_ms"], left=b["start_ms"], height=0.8, color=colour)
+    ax.set_xlabel("time since the first request was sent (ms)")
+    ax.set_ylabel("request (sorted by finish)")
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    ax.set_xlim(left=0)
+    if len(rows) > 30:
+        ax.set_yticks([])
+    ax.set_title(title)
+    return ax
+
+
+def latency_trace(
+    probes: Sequence[Response],
+    *,
+    ax: Axes | None = None,
+    title: str = "Loop probe latency",
+    limit_ms: float | None = 100.0,
+    since: float | None = None,
+) -> Axes:
+    """Latency of each probe (sent open-loop every 20 ms) against when it was sent.
+
+    A free event loop answers a probe in a few ms; a blocked one makes every probe
+    sent during the stall wait, so the trace climbs in sawteeth as long as the stall.
+    """
+    ax = _axes(ax, height=3)
+    if probes:
+        t0 = since if since is not None else min(p.start for p in probes)
+        xs = [(p.start - t0) * 1000 for p in probes if p.end is not None and not p.error]
+        ys = [(p.end - p.start) * 1000 for p in probes if p.end is not None and not p.error]  # type: ignore[operator]
+        ax.plot(xs, ys, marker=".", linewidth=1, color=OK_COLOUR)
+    if limit_ms is not None:
+        ax.axhline(limit_ms, color=BAD_COLOUR, linestyle="--", linewidth=1, label=f"{limit_ms:.0f} ms")
+        ax.legend(loc="upper right")
+    ax.set_xlabel("probe sent at (ms)")
+    ax.set_ylabel("latency (ms)")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title)
+    return ax
+
+
+def lag_samples(
+    samples: Sequence[tuple[float, float]], *, ax: Axes | None = None, title: str = "Event-loop lag"
+) -> Axes:
+    """(time s, lag s) pairs from the in-process sampler, as a stem plot in ms."""
+    ax = _axes(ax, height=3)
+    if samples:
+        t0 = samples[0][0]
+        ax.vlines([(t - t0) * 1000 for t, _ in samples], 0, [lag * 1000 for _, lag in samples], color=BAD_COLOUR)
+    ax.set_xlabel("time (ms)")
+    ax.set_ylabel("wake-up late by (ms)")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title)
+    return ax
+
+
+def save(ax: Axes, path: str) -> None:
+    figure = ax.get_figure()
+    assert figure is not None
+    figure.savefig(path, dpi=110)
