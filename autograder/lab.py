@@ -21,6 +21,8 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import os
+import signal
 import threading
 import time
 from collections.abc import Coroutine, Iterator, Sequence
@@ -124,20 +126,28 @@ class LabApp:
         probe: str | None = None,
         probe_every: float = 0.02,
         give_up_after: float = 30.0,
+        probe_for: float = 0.0,
     ) -> Burst:
         """Send ``n`` requests at once (or one per path in ``path``), optionally while
         probing ``probe`` open-loop (``"loop"`` for the loop probe, or a path like
-        ``"/health"``) until the last answer."""
+        ``"/health"``) until the last answer, or until ``probe_for`` seconds after the
+        first request if that is later (to watch what the app does after answering,
+        e.g. its background tasks)."""
         paths = [path] * (n or 1) if isinstance(path, str) else list(path)
         requests = [Request(method, p, json) for p in paths]
-        return _run(self._burst(requests, probe, probe_every, give_up_after))
+        return _run(self._burst(requests, probe, probe_every, give_up_after, probe_for))
 
     def send_all(self, requests: Sequence[Request], *, probe: str | None = None, give_up_after: float = 30.0) -> Burst:
         """Like :meth:`burst`, for requests that differ in method or body."""
         return _run(self._burst(list(requests), probe, 0.02, give_up_after))
 
     async def _burst(
-        self, requests: list[Request], probe: str | None, every: float, give_up_after: float
+        self,
+        requests: list[Request],
+        probe: str | None,
+        every: float,
+        give_up_after: float,
+        probe_for: float = 0.0,
     ) -> Burst:
         prober = None
         if probe:
@@ -145,6 +155,8 @@ class LabApp:
             prober.start()
         started = time.monotonic()
         responses = await load.burst(HOST, self.port, requests, give_up_after=give_up_after)
+        if prober and probe_for > 0:
+            await asyncio.sleep(max(started + probe_for - time.monotonic(), 0.0))
         finished = time.monotonic()
         probes = await prober.stop() if prober else []
         return Burst(responses, probes, started, finished)
@@ -173,6 +185,16 @@ class LabApp:
 
     def alive(self) -> bool:
         return self.run.app_alive()
+
+    def kill(self, sig: int = signal.SIGKILL, *, wait_at_most: float = 10.0) -> int | None:
+        """Send ``sig`` to the app's process (a crash, an OOM kill, a redeploy) and wait
+        until it has exited; the dependency servers keep running. Returns its exit code."""
+        process = self.run.app_process
+        assert process is not None
+        if process.returncode is None:  # never signal a pid already reaped (it may be reused)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, sig)
+        return _run(asyncio.wait_for(process.wait(), wait_at_most), wait_at_most + 1)
 
     def stop(self) -> None:
         if self in _live:
