@@ -9,6 +9,7 @@ in threads and scripts; in a notebook, ``ax.figure`` displays as an image.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from typing import Any
 
@@ -122,6 +123,30 @@ def lag_samples(
     ax.set_ylim(bottom=0)
     ax.set_title(title)
     return ax
+
+
+def png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()
+
+
+def _show_figures_as_png_in_ipython() -> None:
+    """Make ``display(fig)`` draw the picture in a notebook.
+
+    IPython renders a pyplot-free ``Figure`` as text unless a PNG formatter is
+    registered for it (pyplot's inline backend does that only once pyplot is imported).
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.display_formatter.formatters["image/png"].for_type(Figure, png)
+
+
+_show_figures_as_png_in_ipython()
 
 
 def save(ax: Axes, path: str) -> None:
