@@ -40,18 +40,30 @@ T = TypeVar("T")
 HOST = "127.0.0.1"
 
 _loop: asyncio.AbstractEventLoop | None = None
+_thread: threading.Thread | None = None
 _lock = threading.Lock()
 _live: set[LabApp] = set()
 
 
 def _run(coro: Coroutine[Any, Any, T], wait_at_most: float | None = None) -> T:
     """Run ``coro`` on the lab's private loop and wait for its result."""
-    global _loop
+    global _loop, _thread
     with _lock:
         if _loop is None:
             _loop = asyncio.new_event_loop()
-            threading.Thread(target=_loop.run_forever, name="lab-loop", daemon=True).start()
+            _thread = threading.Thread(
+                target=_loop_main, args=(_loop,), name="lab-loop", daemon=True
+            )
+            _thread.start()
     return asyncio.run_coroutine_threadsafe(coro, _loop).result(wait_at_most)
+
+
+def _loop_main(loop: asyncio.AbstractEventLoop) -> None:
+    try:
+        loop.run_forever()
+    finally:  # after close(): let the executor's threads finish, then free the loop
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
 
 
 @dataclass
@@ -219,6 +231,18 @@ def stop_all() -> None:
     """Stop every app a lab started and has not stopped yet."""
     for app in list(_live):
         app.stop()
+
+
+def close() -> None:
+    """Stop every app, then the lab's private loop and its thread: nothing of the lab is
+    left running (a notebook's last cell). A later call to the lab starts a new loop."""
+    global _loop, _thread
+    stop_all()
+    with _lock:
+        loop, thread, _loop, _thread = _loop, _thread, None, None
+    if loop is not None and thread is not None:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
 
 
 atexit.register(stop_all)
