@@ -1,25 +1,37 @@
-"""Start a submission and its dependency servers, each in a process of its own; stop them all.
+"""Start a submission and its dependency servers in a sandbox; stop them all, whatever they did.
 
-Both processes start side by side: the grader binds their listening sockets first and
-hands them over, so every port is known before either process runs and the dependency
-servers come up while the submission is still importing FastAPI.
+The grader binds the submission's listening socket and starts a small supervisor
+(``sandbox.py``), inside fresh PID, network and mount namespaces when the machine allows.
+The supervisor binds the dependency servers' sockets inside the sandbox (the submission
+sees only that loopback), reports their ports on a control pipe and starts both processes
+side by side: the dependency servers come up while the submission is still importing
+FastAPI. The grader talks to the dependency servers through pipes only, and to the
+submission through the socket it bound (a socket keeps the namespace it was made in).
 
-Cleanup does not trust the submission: its process starts a new session (process
-group), every process it starts carries a run token in its environment, and at the end
-the grader kills the group, every descendant it can see, and every process that carries
-the token, then removes the temporary directory.
+The submission runs as a uid of its own (when the grader is root), in pids and memory
+cgroups (when the machine has them), under rlimits, in a working directory of its own.
+
+Cleanup does not trust the submission: killing the namespace's init kills everything in
+it. Without namespaces the supervisor is a child subreaper that kills every descendant,
+and the grader still kills the cgroups' tasks, the process groups, every descendant it
+can see and every process that carries the run's token, then removes the directory.
+
+Each run holds a slot (an flock'd file in a runtime directory) for its lifetime: it
+gives the run its uid and lets a grader warn when another grading run is active.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import json
 import logging
 import os
 import shutil
 import signal
 import socket
+import stat
 import sys
 import tempfile
 import time
@@ -31,6 +43,7 @@ from typing import Any
 import psutil
 
 from autograder import environment
+from autograder.sandbox import Cgroups, die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +51,12 @@ IMPORT_TIMEOUT = 20.0
 READY_TIMEOUT = 25.0
 OUTPUT_TAIL = 4000
 RUN_TOKEN_VAR = "AUTOGRADER_RUN"
+MAX_SLOTS = 64
+RUNTIME_DIR = (
+    Path("/run/autograder")
+    if os.geteuid() == 0 and Path("/run").is_dir()
+    else Path(tempfile.gettempdir()) / f".autograder-runs-{os.getuid()}"
+)
 
 
 class SubmissionFailed(Exception):
@@ -80,6 +99,25 @@ class DepServers:
         return await self.command("stats")
 
 
+class AppProcess:
+    """The submission's process as the grader sees it: through the supervisor's reports."""
+
+    def __init__(self) -> None:
+        self.pid: int | None = None  # inside the sandbox's PID namespace, when there is one
+        self.returncode: int | None = None
+        self._exited = asyncio.Event()
+
+    def exited(self, code: int) -> None:
+        if self.returncode is None:
+            self.returncode = code
+        self._exited.set()
+
+    async def wait(self) -> int:
+        await self._exited.wait()
+        assert self.returncode is not None
+        return self.returncode
+
+
 @dataclass
 class Run:
     """One grading run's processes and files."""
@@ -89,9 +127,15 @@ class Run:
     token: str
     app_port: int = 0
     deps: DepServers | None = None
-    app_process: asyncio.subprocess.Process | None = None
+    app_process: AppProcess | None = None
+    supervisor: asyncio.subprocess.Process | None = None
     status: list[dict[str, Any]] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
+    slot: int | None = None
+    uid: int | None = None  # the submission's own uid, when the grader can give it one
+    cgroups: Cgroups | None = None
+    _slot_fd: int | None = None
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     @property
     def audit_log(self) -> Path:
@@ -105,11 +149,16 @@ class Run:
     def output_file(self) -> Path:
         return self.workdir / "output.log"
 
+    @property
+    def home(self) -> Path:
+        """The submission's working directory (the only one it may write to)."""
+        return self.workdir / "home"
+
     def report(self) -> list[dict[str, Any]]:
         """What the harness observed inside the submission's process (explains, never decides)."""
         records = []
         with contextlib.suppress(OSError):
-            for line in self.report_file.read_text(errors="replace").splitlines():
+            for line in _read_own(self.report_file).splitlines():
                 with contextlib.suppress(ValueError):
                     records.append(json.loads(line))
         return records
@@ -129,15 +178,126 @@ class Run:
         return self.app_process is not None and self.app_process.returncode is None
 
 
-def _log_file(path: Path):
-    return open(path, "wb")  # noqa: SIM115 (handed to a child process, closed after spawn)
+def _read_own(path: Path) -> str:
+    """Read a file the submission may write to, never through a link it planted."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with open(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return ""
+        return f.read().decode(errors="replace")
 
 
-def _child_env(run: Run, extra: dict[str, str]) -> dict[str, str]:
+# -- slots: one per active grading run on this machine ---------------------------------------
+
+
+def _acquire_slot(run: Run) -> None:
+    """Hold the first free slot for the run's lifetime (released by the kernel if we die)."""
+    RUNTIME_DIR.mkdir(mode=0o755, parents=True, exist_ok=True)
+    for i in range(MAX_SLOTS):
+        fd = os.open(RUNTIME_DIR / f"slot-{i}", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        entry = {"pid": os.getpid(), "file": str(run.app_file), "since": time.time()}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(entry).encode(), 0)
+        run.slot, run._slot_fd = i, fd
+        return
+    raise RuntimeError(f"more than {MAX_SLOTS} grading runs at once on this machine")
+
+
+def _release_slot(run: Run) -> None:
+    if run._slot_fd is not None:
+        os.close(run._slot_fd)  # closing drops the lock
+        run._slot_fd = None
+
+
+def active_runs(*, besides: int | None = None) -> list[dict[str, Any]]:
+    """The grading runs active on this machine (slots someone holds), but slot ``besides``.
+
+    A slot file nobody holds a lock on is stale (its grader is gone) and is ignored."""
+    found = []
+    for i in range(MAX_SLOTS):
+        path = RUNTIME_DIR / f"slot-{i}"
+        if i == besides or not path.exists():
+            continue
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:  # held: an active run
+            with contextlib.suppress(OSError, ValueError):
+                found.append(json.loads(os.pread(fd, 4096, 0)))
+        finally:
+            os.close(fd)
+    return found
+
+
+def _warn_if_busy(run: Run) -> None:
+    others = active_runs(besides=run.slot)
+    if others:
+        who = ", ".join(
+            f"pid {o.get('pid')} grading {Path(str(o.get('file'))).name}" for o in others
+        )
+        log.warning(
+            "another grading run is active on this machine (%s): its load can disturb the "
+            "timings of this one",
+            who,
+        )
+
+
+# -- the run's files -----------------------------------------------------------------------
+
+
+def _prepare_files(run: Run) -> None:
+    """The run's directory is the grader's; only ``home`` and the files the submission must
+    write (audit log, harness report) are the submission's uid's. It cannot replace the
+    grader's files there (the directory is not its own) nor read other runs' directories."""
+    run.workdir.chmod(0o711)
+    run.home.mkdir(mode=0o700)
+    for path in (run.audit_log, run.report_file):
+        path.touch(mode=0o600)
+    run.output_file.touch(mode=0o600)
+    if run.uid is not None:
+        for path in (run.home, run.audit_log, run.report_file):
+            os.chown(path, run.uid, run.uid)
+
+
+def _readable_by_others(path: Path) -> bool:
+    """Can a stranger import ``path`` from its folder (folder listable, file readable)?"""
+    try:
+        if not path.stat().st_mode & stat.S_IROTH:
+            return False
+        folder = path.parent
+        if folder.stat().st_mode & (stat.S_IROTH | stat.S_IXOTH) != stat.S_IROTH | stat.S_IXOTH:
+            return False
+        return all(p.stat().st_mode & stat.S_IXOTH for p in folder.parents)
+    except OSError:
+        return False
+
+
+def _served_file(run: Run) -> Path:
+    """The file the harness imports: the submission itself, or a readable copy of it when
+    its own uid could not read it where it is (sibling modules then stay behind)."""
+    if run.uid is None or _readable_by_others(run.app_file):
+        return run.app_file
+    folder = run.workdir / "submission"
+    folder.mkdir(mode=0o755)
+    copy = folder / run.app_file.name
+    shutil.copyfile(run.app_file, copy)
+    copy.chmod(0o644)
+    return copy
+
+
+def _child_env(run: Run) -> dict[str, str]:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(run.workdir),
-        "TMPDIR": str(run.workdir),
+        "HOME": str(run.home),
+        "TMPDIR": str(run.home),
         "LANG": "C.UTF-8",
         "PYTHONUNBUFFERED": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -145,82 +305,117 @@ def _child_env(run: Run, extra: dict[str, str]) -> dict[str, str]:
         RUN_TOKEN_VAR: run.token,
     }
     env.update(environment.child_environment())
-    env.update(extra)
     return env
 
 
-async def _start_deps(run: Run) -> DepServers:
-    up_sock, smtp_sock = _listening_socket(), _listening_socket()
-    try:
-        process = await asyncio.create_subprocess_exec(
+# -- start ----------------------------------------------------------------------------------
+
+
+async def _start(run: Run) -> asyncio.StreamReader:
+    """Start the supervisor; return the harness's status stream once the ports are known."""
+    conf = environment.confinement()
+    app_sock = _listening_socket()
+    status_r, status_w = os.pipe()
+    control_r, control_w = os.pipe()
+    output = os.open(run.output_file, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+    app_file = _served_file(run)
+    spec = {
+        "control_fd": control_w,
+        "loopback_up": conf.unshare is not None,
+        "expose": environment.exposed_paths() if conf.unshare and run.uid is not None else [],
+        "workdir": str(run.workdir),
+        "home": str(run.home),
+        "deps_argv": [
             sys.executable,
             "-m",
             "autograder.depservers",
-            "--upstream-fd",
-            str(up_sock.fileno()),
-            "--smtp-fd",
-            str(smtp_sock.fileno()),
             "--audit-log",
             str(run.audit_log),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=_log_file(run.workdir / "depservers.log"),
-            pass_fds=(up_sock.fileno(), smtp_sock.fileno()),
-            env=_child_env(run, {}),
-            cwd=run.workdir,
-            start_new_session=True,
-        )
-        return DepServers(process, up_sock.getsockname()[1], smtp_sock.getsockname()[1])
-    finally:
-        up_sock.close()
-        smtp_sock.close()
-
-
-async def _start_app(run: Run, deps: DepServers) -> asyncio.StreamReader:
-    app_sock = _listening_socket()
-    status_r, status_w = os.pipe()
-    try:
-        env = _child_env(
-            run,
-            {
-                "UPSTREAM_URL": deps.upstream_url,
-                "SMTP_HOST": "127.0.0.1",
-                "SMTP_PORT": str(deps.smtp_port),
-                "AUDIT_LOG": str(run.audit_log),
-            },
-        )
-        output = _log_file(run.output_file)
-        run.app_process = await asyncio.create_subprocess_exec(
+        ],
+        "deps_env": _child_env(run),
+        "deps_log": str(run.workdir / "depservers.log"),
+        "app_argv": [
             sys.executable,
             "-m",
             "autograder.serve",
-            str(run.app_file),
+            str(app_file),
             "--fd",
             str(app_sock.fileno()),
             "--status-fd",
             str(status_w),
             "--report",
             str(run.report_file),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=output,
-            stderr=asyncio.subprocess.STDOUT,
-            pass_fds=(app_sock.fileno(), status_w),
-            env=env,
+        ],
+        "app_env": {**_child_env(run), "AUDIT_LOG": str(run.audit_log)},
+        "app_fds": [app_sock.fileno(), status_w],
+        "output_fd": output,
+        "uid": run.uid,
+        "cgroup_procs": run.cgroups.procs_files() if run.cgroups else [],
+    }
+    try:
+        run.supervisor = await asyncio.create_subprocess_exec(
+            *(conf.unshare or ()),
+            sys.executable,
+            "-m",
+            "autograder.sandbox",
+            json.dumps(spec),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=output,
+            pass_fds=(app_sock.fileno(), status_w, control_w, output),
+            env=_child_env(run),
             cwd=run.workdir,
-            start_new_session=True,
-            preexec_fn=environment.apply_limits,
+            start_new_session=True,  # the grader's own group is not the sandbox's
+            preexec_fn=die_with_parent,  # the sandbox does not outlive the grader
         )
-        output.close()
         run.app_port = app_sock.getsockname()[1]
     finally:
+        for fd in (status_w, control_w, output):
+            os.close(fd)
         app_sock.close()
-        os.close(status_w)
-    reader = asyncio.StreamReader()
     loop = asyncio.get_running_loop()
+    control = asyncio.StreamReader()
     await loop.connect_read_pipe(
-        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(status_r, "rb", buffering=0)
+        lambda: asyncio.StreamReaderProtocol(control), os.fdopen(control_r, "rb", buffering=0)
     )
-    return reader
+    status = asyncio.StreamReader()
+    await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(status), os.fdopen(status_r, "rb", buffering=0)
+    )
+    line = await asyncio.wait_for(control.readline(), READY_TIMEOUT)
+    ports = json.loads(line or b"{}").get("ports")
+    if not ports:
+        raise RuntimeError("the sandbox failed to start: " + run.output_tail()[-1000:])
+    run.deps = DepServers(run.supervisor, ports["upstream"], ports["smtp"])
+    run.app_process = AppProcess()
+    run._tasks.append(asyncio.create_task(_follow(run, control)))
+    run._tasks.append(asyncio.create_task(_watch_limits(run)))
+    return status
+
+
+async def _follow(run: Run, control: asyncio.StreamReader) -> None:
+    """Read the supervisor's reports: the submission's pid, then its exit status."""
+    assert run.app_process is not None
+    while line := await control.readline():
+        with contextlib.suppress(ValueError):
+            event = json.loads(line)
+            if "app_pid" in event:
+                run.app_process.pid = event["app_pid"]
+            elif "app_exit" in event:
+                run.app_process.exited(int(event["app_exit"]))
+    run.app_process.exited(-signal.SIGKILL)  # the supervisor is gone: so is the submission
+
+
+async def _watch_limits(run: Run) -> None:
+    """Stop the submission as soon as it hits the process limit: its verdict then says so,
+    instead of a timing check failing for want of a worker thread."""
+    if run.cgroups is None:
+        return
+    while run.app_alive():
+        if run.cgroups.pids_refused():
+            await asyncio.to_thread(run.cgroups.kill_all)
+            return
+        await asyncio.sleep(0.1)
 
 
 async def _wait_ready(run: Run, status: asyncio.StreamReader) -> None:
@@ -273,6 +468,13 @@ def _death_message(run: Run, code: int, *, before_ready: bool) -> str:
             how += f" (it wrote more than {environment.LIMITS['output_mib']} MiB of output)"
         elif -code == signal.SIGXCPU:
             how += f" (it used more than {environment.LIMITS['cpu_seconds']} s of CPU)"
+        elif run.cgroups is not None and run.cgroups.oom_kills():
+            how += f" (it used more than {environment.LIMITS['memory_mib']} MiB of memory)"
+        elif run.cgroups is not None and run.cgroups.pids_refused():
+            how += (
+                f" (it tried to run more than {environment.LIMITS['processes']} processes "
+                "and threads at once)"
+            )
     else:
         how = f"exited with status {code}"
     tail = run.output_tail().strip()
@@ -297,9 +499,21 @@ async def running(app_file: Path):
     """
     run = _new_run(app_file)
     try:
-        run.audit_log.touch()
-        run.deps = await _start_deps(run)
-        status = await _start_app(run, run.deps)
+        conf = await asyncio.to_thread(environment.confinement)
+        _acquire_slot(run)
+        _warn_if_busy(run)
+        assert run.slot is not None
+        if conf.own_uid:
+            run.uid = environment.UID_BASE + run.slot
+        if conf.cgroups:
+            run.cgroups = Cgroups.create(
+                f"autograder-{run.token}",
+                pids_max=environment.LIMITS["processes"],
+                memory_bytes=environment.LIMITS["memory_mib"] << 20,
+            )
+        _prepare_files(run)
+        status = await _start(run)
+        assert run.deps is not None
         ready_deps = asyncio.create_task(_deps_ready(run.deps))
         try:
             await _wait_ready(run, status)
@@ -323,17 +537,47 @@ async def _deps_ready(deps: DepServers) -> None:
 
 async def stop(run: Run) -> None:
     """Kill everything the run started (whatever the submission did) and remove its files."""
-    own = [p for p in (run.app_process, run.deps.process if run.deps else None) if p is not None]
+    for task in run._tasks:
+        task.cancel()
     strays: set[psutil.Process] = set()
-    for proc in own:
-        strays |= kill_tree(proc.pid)
-    strays |= kill_carrying(run.token)
-    for proc in own:  # our own children: reaped by asyncio, not by psutil
+    sup = run.supervisor
+    if sup is not None:
+        if environment.confinement().unshare:
+            # The namespace's init is unshare's child: killing it kills the namespace.
+            strays |= kill_tree(sup.pid)
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                sup.send_signal(signal.SIGTERM)  # it kills every descendant, then exits
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(sup.wait(), 5)
+            strays |= kill_tree(sup.pid)
+    if run.cgroups is not None:
+        await asyncio.to_thread(run.cgroups.kill_all)
+    strays |= kill_carrying(run.token, run.uid)
+    if sup is not None:  # our own child: reaped by asyncio, not by psutil
         with contextlib.suppress(ProcessLookupError, TimeoutError):
-            await asyncio.wait_for(proc.wait(), 5)
-    own_pids = {p.pid for p in own}
-    await asyncio.to_thread(_wait_gone, {p for p in strays if p.pid not in own_pids})
+            await asyncio.wait_for(sup.wait(), 5)
+    await asyncio.to_thread(_wait_gone, {p for p in strays if sup is None or p.pid != sup.pid})
+    if run.cgroups is not None:
+        await asyncio.to_thread(run.cgroups.remove)
+    if run.uid is not None:
+        await asyncio.to_thread(_remove_owned_by, run.uid)
+    _release_slot(run)
     shutil.rmtree(run.workdir, ignore_errors=True)
+
+
+def _remove_owned_by(uid: int) -> None:
+    """Files the submission left in the machine's shared temporary directories."""
+    for top in ("/tmp", "/var/tmp", "/dev/shm"):
+        with contextlib.suppress(OSError), os.scandir(top) as entries:
+            for entry in entries:
+                with contextlib.suppress(OSError):
+                    if entry.stat(follow_symlinks=False).st_uid != uid:
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.rmtree(entry.path, ignore_errors=True)
+                    else:
+                        os.unlink(entry.path)
 
 
 def kill_tree(pid: int) -> set[psutil.Process]:
@@ -352,15 +596,18 @@ def kill_tree(pid: int) -> set[psutil.Process]:
     return victims
 
 
-def kill_carrying(token: str) -> set[psutil.Process]:
-    """SIGKILL every process whose environment carries the run's token (escapees included)."""
+def kill_carrying(token: str, uid: int | None = None) -> set[psutil.Process]:
+    """SIGKILL every process whose environment carries the run's token (escapees
+    included), or that runs as the run's own uid (even one that cleared its environment)."""
     found = set()
     me = os.getpid()
     for p in psutil.process_iter():
         if p.pid == me:
             continue
         with contextlib.suppress(psutil.Error):
-            if p.environ().get(RUN_TOKEN_VAR) == token:
+            if (uid is not None and p.uids().real == uid) or p.environ().get(
+                RUN_TOKEN_VAR
+            ) == token:
                 p.kill()
                 found.add(p)
     return found
