@@ -152,7 +152,7 @@ cells = [
         blamed = int(diagnosis.split(":")[1].split()[0])
         print(f"{blamed}: {source[blamed - 1].strip()}\\n")
         for number, text in enumerate(source, start=1):
-            if "stock_of(" in text or re.match(r"\\s*(async )?def (stock_of|stock_level|checkout)\\b", text):
+            if "stock_of(" in text or "_get(" in text or re.match(r"\\s*(async )?def (stock_of|stock_level|checkout)\\b", text):
                 print(f"{number:4}: {text}")
         """
     ),
