@@ -8,6 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
+from autograder import classroom
 from autograder.exercises import EXERCISES
 
 
@@ -31,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
         "file", metavar="FILE", type=Path, help="the submission: a .py file defining `app`"
     )
     g.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
+    classroom.add_subcommand(sub)
     return parser
 
 
@@ -47,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         for ex in EXERCISES.values():
             print(f"{ex.id:<{width}}  {ex.summary}")
         return 0
+    if args.command == "classroom":
+        return classroom.run(args)
 
     if args.exercise not in EXERCISES:
         parser.error(f"unknown exercise {args.exercise!r} (choose from {', '.join(EXERCISES)})")
