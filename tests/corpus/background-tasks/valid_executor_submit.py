@@ -1,0 +1,52 @@
+"""Valid: fire-and-forget on a ThreadPoolExecutor made in the lifespan; errors logged in the job."""
+
+import logging
+import os
+import smtplib
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from email.message import EmailMessage
+
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+SMTP_HOST = os.environ["SMTP_HOST"]
+SMTP_PORT = int(os.environ["SMTP_PORT"])
+AUDIT_LOG = os.environ["AUDIT_LOG"]
+
+log = logging.getLogger("orders")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    with ThreadPoolExecutor(max_workers=16, thread_name_prefix="orders") as pool:
+        app.state.pool = pool
+        yield
+
+
+app = FastAPI(lifespan=lifespan)
+
+
+class Order(BaseModel):
+    order_id: str
+
+
+def process_order(order_id: str) -> None:
+    with open(AUDIT_LOG, "a") as f:
+        f.write(f"accepted {order_id}\n")
+    msg = EmailMessage()
+    msg["From"] = "shop@example.com"
+    msg["To"] = "orders@example.com"
+    msg["Subject"] = f"Order {order_id} confirmed"
+    msg.set_content(f"Order {order_id} is on its way.")
+    try:
+        with smtplib.SMTP(SMTP_HOST, SMTP_PORT, timeout=10) as smtp:
+            smtp.send_message(msg)
+    except (OSError, smtplib.SMTPException):
+        log.exception("confirmation email for order %s failed", order_id)
+
+
+@app.post("/orders", status_code=202)
+async def create_order(order: Order):
+    app.state.pool.submit(process_order, order.order_id)
+    return {"accepted": order.order_id}
