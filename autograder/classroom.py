@@ -192,8 +192,12 @@ def timeline_png(verdict: dict[str, Any]) -> bytes | None:
     bars = verdict.get("metrics", {}).get("timeline") or []
     if not bars:
         return None
+    # Unanswered requests are drawn up to when the grader stopped waiting for them.
+    waited = verdict.get("metrics", {}).get("waited_ms")
     ax = plots.timeline(
-        bars, title=f"{verdict.get('exercise')}: your app's requests (grey: never answered)"
+        bars,
+        title=f"{verdict.get('exercise')}: your app's requests (grey: never answered)",
+        cut_off_ms=waited if isinstance(waited, int | float) else None,
     )
     buf = io.BytesIO()
     figure = ax.get_figure()
