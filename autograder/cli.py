@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from autograder import classroom
+from autograder.drills import terminal as drill_terminal
 from autograder.exercises import EXERCISES
 
 
@@ -32,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
         "file", metavar="FILE", type=Path, help="the submission: a .py file defining `app`"
     )
     g.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
+    drill_terminal.add_parser(sub)
     classroom.add_subcommand(sub)
     return parser
 
@@ -44,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
         stream=sys.stderr,
     )
+    if args.command == "drill":
+        return drill_terminal.main(args)
     if args.command == "list":
         width = max(map(len, EXERCISES))
         for ex in EXERCISES.values():

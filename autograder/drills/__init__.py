@@ -1,0 +1,14 @@
+"""Interview drills: short, timed, self-checking, on the grader's engine.
+
+Three kinds, one module each:
+
+- ``predict``: a snippet and a load; predict a figure, then the drill measures it live
+  and scores the prediction against the measurement (not an answer key).
+- ``spot_fix``: a broken endpoint under a clock; the fix is graded by the course's grader.
+- ``questions``: the classic interview questions, with model answers that cite figures
+  the learner can rerun.
+
+``catalog`` holds them all (``DRILLS``: id to drill); ``terminal`` is the command line
+(``python -m autograder drill``), kept light to import; ``show`` draws what a drill
+measured.
+"""

@@ -1,0 +1,24 @@
+"""Every drill by id, and random sessions of them."""
+
+from __future__ import annotations
+
+import random
+
+from autograder.drills import predict, questions, spot_fix
+from autograder.drills.predict import PredictDrill
+from autograder.drills.questions import Question
+from autograder.drills.spot_fix import SpotFixDrill
+from autograder.drills.terminal import KINDS
+
+Drill = PredictDrill | SpotFixDrill | Question
+
+DRILLS: dict[str, Drill] = {d.id: d for d in [*predict.DRILLS, *spot_fix.DRILLS, *questions.DRILLS]}
+
+
+def pick(n: int, *, seed: int | None = None, kind: str | None = None) -> list[Drill]:
+    """``n`` different drills at random (of one kind, if given); the same seed, the same session."""
+    pool = [d for d in DRILLS.values() if kind is None or d.kind == kind]
+    return random.Random(seed).sample(pool, min(n, len(pool)))
+
+
+__all__ = ["DRILLS", "KINDS", "Drill", "PredictDrill", "Question", "SpotFixDrill", "pick"]
