@@ -134,6 +134,7 @@ class Run:
     slot: int | None = None
     uid: int | None = None  # the submission's own uid, when the grader can give it one
     cgroups: Cgroups | None = None
+    hit_process_limit: bool = False
     _slot_fd: int | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -388,22 +389,28 @@ async def _start(run: Run) -> asyncio.StreamReader:
         raise RuntimeError("the sandbox failed to start: " + run.output_tail()[-1000:])
     run.deps = DepServers(run.supervisor, ports["upstream"], ports["smtp"])
     run.app_process = AppProcess()
-    run._tasks.append(asyncio.create_task(_follow(run, control)))
+    run._tasks.append(asyncio.create_task(_follow(run, control, status)))
     run._tasks.append(asyncio.create_task(_watch_limits(run)))
     return status
 
 
-async def _follow(run: Run, control: asyncio.StreamReader) -> None:
+async def _follow(run: Run, control: asyncio.StreamReader, status: asyncio.StreamReader) -> None:
     """Read the supervisor's reports: the submission's pid, then its exit status."""
     assert run.app_process is not None
-    while line := await control.readline():
-        with contextlib.suppress(ValueError):
-            event = json.loads(line)
-            if "app_pid" in event:
-                run.app_process.pid = event["app_pid"]
-            elif "app_exit" in event:
-                run.app_process.exited(int(event["app_exit"]))
-    run.app_process.exited(-signal.SIGKILL)  # the supervisor is gone: so is the submission
+    try:
+        while line := await control.readline():
+            with contextlib.suppress(ValueError):
+                event = json.loads(line)
+                if "app_pid" in event:
+                    run.app_process.pid = event["app_pid"]
+                elif "app_exit" in event:
+                    run.app_process.exited(int(event["app_exit"]))
+                    break
+        else:
+            run.app_process.exited(-signal.SIGKILL)  # the supervisor is gone: so is the app
+    finally:
+        # unshare keeps a copy of the status pipe open: its end is the app's exit, not EOF.
+        status.feed_eof()
 
 
 async def _watch_limits(run: Run) -> None:
@@ -412,7 +419,8 @@ async def _watch_limits(run: Run) -> None:
     if run.cgroups is None:
         return
     while run.app_alive():
-        if run.cgroups.pids_refused():
+        if run.cgroups.pids_at_limit():
+            run.hit_process_limit = True
             await asyncio.to_thread(run.cgroups.kill_all)
             return
         await asyncio.sleep(0.1)
@@ -450,13 +458,26 @@ async def _wait_ready(run: Run, status: asyncio.StreamReader) -> None:
             return
         elif event.get("event") == "error":
             detail = event.get("traceback", "")
-            raise SubmissionFailed(event["message"] + (f"\n{detail}" if detail else ""))
+            note = _output_note(run)
+            raise SubmissionFailed(
+                event["message"] + (f" {note}" if note else "") + (f"\n{detail}" if detail else "")
+            )
+
+
+def _output_note(run: Run) -> str:
+    """Python ignores SIGXFSZ: past the output limit its writes fail with EFBIG instead."""
+    limit = environment.LIMITS["output_mib"]
+    with contextlib.suppress(OSError):
+        if run.output_file.stat().st_size >= limit << 20:
+            return f"(it wrote {limit} MiB of output, the limit: its writes failed past it)"
+    return ""
 
 
 def _death_message(run: Run, code: int, *, before_ready: bool) -> str:
     errors = [e["message"] for e in run.status if e.get("event") == "error"]
+    note = _output_note(run)
     if errors:
-        return errors[-1]
+        return errors[-1] + (f" {note}" if note else "")
     when = "before it was ready to serve" if before_ready else "while it was being graded"
     if code < 0:
         try:
@@ -470,13 +491,15 @@ def _death_message(run: Run, code: int, *, before_ready: bool) -> str:
             how += f" (it used more than {environment.LIMITS['cpu_seconds']} s of CPU)"
         elif run.cgroups is not None and run.cgroups.oom_kills():
             how += f" (it used more than {environment.LIMITS['memory_mib']} MiB of memory)"
-        elif run.cgroups is not None and run.cgroups.pids_refused():
+        elif run.hit_process_limit:
             how += (
                 f" (it tried to run more than {environment.LIMITS['processes']} processes "
                 "and threads at once)"
             )
     else:
         how = f"exited with status {code}"
+    if note and "SIGXFSZ" not in how:
+        how += f" {note}"
     tail = run.output_tail().strip()
     return f"the submission's process {how} {when}" + (
         f"; its last output:\n{tail}" if tail else ""

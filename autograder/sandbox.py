@@ -315,6 +315,16 @@ class Cgroups:
         """How many forks or thread starts the pids limit refused."""
         return self._counter("pids", "pids.events", "max")
 
+    def pids_at_limit(self) -> bool:
+        """Did the submission reach the process limit? (RLIMIT_NPROC, equal to it, may refuse
+        the fork first and leave the cgroup's own counter at 0.)"""
+        if self.pids_refused():
+            return True
+        with contextlib.suppress(OSError, ValueError):
+            d = self.dirs["pids"]
+            return int((d / "pids.current").read_text()) >= int((d / "pids.max").read_text())
+        return False
+
     def oom_kills(self) -> int:
         if self.version == 1:
             return self._counter("memory", "memory.oom_control", "oom_kill")

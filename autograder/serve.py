@@ -116,25 +116,44 @@ def _with_probe(app: Any) -> Any:
     return probed
 
 
-async def _serve(app: Any, sock: socket.socket, status: _Channel, report: _Channel, path: str):
-    import uvicorn
+class _Pinned:
+    """What the harness serves with, looked up before the submission runs a line: a
+    submission that replaces ``__main__._with_probe``, ``uvicorn.Server`` or asyncio's
+    loop class afterwards changes nothing here. (Nothing it does in its own process can
+    change a verdict anyway: every deciding figure is measured outside it.)"""
 
-    from autograder.lag import LagMonitor
+    def __init__(self) -> None:
+        import uvicorn
 
+        from autograder.lag import LagMonitor
+
+        self.server_class = uvicorn.Server
+        self.config_class = uvicorn.Config
+        self.monitor_class = LagMonitor
+        self.with_probe = _with_probe
+        self.executor_class = ThreadPoolExecutor
+        self.loop_factory = asyncio.SelectorEventLoop
+        self.runner_class = asyncio.Runner
+
+
+async def _serve(
+    app: Any, sock: socket.socket, status: _Channel, report: _Channel, path: str, pinned: _Pinned
+):
+    LagMonitor = pinned.monitor_class  # noqa: N806
     loop = asyncio.get_running_loop()
-    loop.set_default_executor(ThreadPoolExecutor(max_workers=DEFAULT_EXECUTOR_WORKERS))
+    loop.set_default_executor(pinned.executor_class(max_workers=DEFAULT_EXECUTOR_WORKERS))
     monitor = LagMonitor(path, report)
     sampler = asyncio.create_task(monitor.sampler())
     monitor.start_watchdog()
 
-    class Server(uvicorn.Server):
+    class Server(pinned.server_class):  # type: ignore[misc,name-defined]
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets)
             if not self.should_exit:
                 status({"event": "ready", "t": time.monotonic()})
 
-    config = uvicorn.Config(
-        _with_probe(app),
+    config = pinned.config_class(
+        pinned.with_probe(app),
         loop="asyncio",
         http="h11",
         ws="none",
@@ -171,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     report = _Channel(open(args.report, "a", buffering=1))  # noqa: SIM115 (lives as long as the process)
     sock = socket.socket(fileno=args.fd)
     _capture_logging(report)
+    pinned = _Pinned()
 
     try:
         module = _import_submission(args.app_file)
@@ -207,9 +227,9 @@ def main(argv: list[str] | None = None) -> int:
         return 3
 
     # The stock asyncio loop, whatever policy or extras (uvloop) are installed.
-    with asyncio.Runner(loop_factory=asyncio.SelectorEventLoop) as runner:
+    with pinned.runner_class(loop_factory=pinned.loop_factory) as runner:
         try:
-            runner.run(_serve(app, sock, status, report, os.path.abspath(args.app_file)))
+            runner.run(_serve(app, sock, status, report, os.path.abspath(args.app_file), pinned))
         except BaseException as exc:
             status(
                 {"event": "error", "message": f"the server crashed: {type(exc).__name__}: {exc}"}
