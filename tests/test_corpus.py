@@ -26,6 +26,11 @@ WRONG = sorted(CORPUS.glob("*/wrong_*.py"))
 VALID = sorted(CORPUS.glob("*/valid_*.py"))
 HEADER = re.compile(r"^# expect-fail: *(.+)$", re.MULTILINE)
 
+# Valid fixes the grader fails now and then: graded every run, reported as XFAIL/XPASS.
+# A fresh httpx.AsyncClient per request (SSL context + connection pool, all on the loop)
+# measured 116-229 ms of loop lag over 17 runs against the 200 ms limit: 2 runs failed.
+BORDERLINE = {"blocking-http/valid_client_per_request": "loop lag 116-229 ms, limit 200 ms"}
+
 
 def expected_failures(path: Path) -> set[str]:
     found = HEADER.search(path.read_text())
@@ -63,7 +68,13 @@ def test_wrong_fix_fails_the_checks_it_names(path: Path):
     assert all(checks[name]["message"] for name in failed)
 
 
-@pytest.mark.parametrize("path", VALID, ids=case_id)
+def valid_case(path: Path):
+    reason = BORDERLINE.get(case_id(path))
+    marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
+    return pytest.param(path, id=case_id(path), marks=marks)
+
+
+@pytest.mark.parametrize("path", [valid_case(p) for p in VALID])
 def test_valid_fix_passes_every_check(path: Path):
     code, verdict = grade_json(path.parent.name, path)
     failed = [c for c in verdict["checks"] if not c["passed"]]
