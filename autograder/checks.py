@@ -51,6 +51,12 @@ def all_finished_within(
     """The whole burst (sent at once) answered within ``limit`` seconds of its start."""
     n = len(responses)
     answered = [r for r in responses if r.done]
+    if not answered:
+        return Check(
+            name,
+            False,
+            f"none of the {n} {what} had been answered after {_s(waited)} (limit {_s(limit)} for all {n})",
+        )
     if len(answered) < n:
         return Check(
             name,
@@ -116,7 +122,7 @@ def bodies_match(
     """Every answered response has the expected status and JSON body."""
     answered = [r for r in responses if r.done]
     if not answered:
-        return not_measured(name, f"no {what} was answered")
+        return not_measured(name, f"none of the {what} was answered")
     for r in answered:
         status, body = expected(r)
         if r.status != status or r.json() != body:
