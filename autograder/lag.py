@@ -39,6 +39,7 @@ class LagMonitor:
         self._loop_thread = threading.get_ident()
         self._stop = threading.Event()
         self._stall_id = 0
+        self._realpaths: dict[str, str] = {}
 
     async def sampler(self) -> None:
         """Sleep 5 ms, record how late the wake-up was; forever (cancel to stop)."""
@@ -52,6 +53,14 @@ class LagMonitor:
             self.max_lag = max(self.max_lag, lag)
             if lag > self.trace_above:
                 self.emit({"kind": "lag", "t": now, "lag": lag})
+
+    def _real(self, filename: str) -> str:
+        # Cached: realpath costs a syscall per path component, and this runs every 10 ms
+        # of a stall, holding the GIL the stalled loop may want.
+        real = self._realpaths.get(filename)
+        if real is None:
+            real = self._realpaths[filename] = os.path.realpath(filename)
+        return real
 
     def start_watchdog(self) -> threading.Thread:
         thread = threading.Thread(target=self._watch, name="loop-watchdog", daemon=True)
