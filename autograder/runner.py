@@ -386,7 +386,12 @@ async def _start(run: Run) -> asyncio.StreamReader:
     line = await asyncio.wait_for(control.readline(), READY_TIMEOUT)
     ports = json.loads(line or b"{}").get("ports")
     if not ports:
-        raise RuntimeError("the sandbox failed to start: " + run.output_tail()[-1000:])
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(run.supervisor.wait(), 1)
+        raise RuntimeError(
+            f"the sandbox failed to start (status {run.supervisor.returncode}, said {line!r}): "
+            + run.output_tail()[-1000:]
+        )
     run.deps = DepServers(run.supervisor, ports["upstream"], ports["smtp"])
     run.app_process = AppProcess()
     run._tasks.append(asyncio.create_task(_follow(run, control, status)))

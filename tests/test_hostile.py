@@ -165,3 +165,23 @@ def test_two_graders_at_once_do_not_collide_and_the_second_warns():
         assert "serves" not in failed(v) and "responses" not in failed(v), v["checks"]
     warned = [err for _, err in outs if "another grading run is active" in err]
     assert warned, [err for _, err in outs]
+
+
+@pytest.mark.parametrize(
+    "conf",
+    [
+        environment.Confinement(None, False, False),
+        environment.Confinement(None, False, CONF.cgroups),
+    ],
+    ids=["no-namespaces-no-cgroups", "no-namespaces"],
+)
+def test_without_namespaces_nothing_escapes_either(monkeypatch, conf):
+    """On a machine without namespaces (or uid, or cgroups) the supervisor, a child
+    subreaper, still takes every descendant down with it, and the verdict says so."""
+    from autograder.grade import grade
+
+    monkeypatch.setattr(environment, "confinement", lambda: conf)
+    verdict = grade("blocking-sleep", HOSTILE / "escapees.py")
+    assert verdict.passed, verdict.checks
+    assert verdict.environment["confinement"]["namespaces"].startswith("none")
+    assert not strays("escapees.py", "hostile-escapee-marker")
