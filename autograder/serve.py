@@ -50,6 +50,9 @@ class _Channel:
                 pass
 
 
+_last_error: list[str] = []
+
+
 def _capture_logging(report: _Channel) -> None:
     """Record every log record at WARNING or above that any logger handles.
 
@@ -58,6 +61,7 @@ def _capture_logging(report: _Channel) -> None:
     own ``logging.basicConfig`` into a no-op).
     """
     original = logging.Logger.callHandlers
+    _last_error.clear()
 
     def call_handlers(self: logging.Logger, record: logging.LogRecord) -> None:
         if record.levelno >= logging.WARNING:
@@ -65,6 +69,14 @@ def _capture_logging(report: _Channel) -> None:
                 message = record.getMessage()
             except Exception:  # a bad format string is the submission's bug, not ours
                 message = str(record.msg)
+            if record.levelno >= logging.ERROR and not message.startswith("Application startup failed"):
+                # Kept for a start-up failure's message: the exception, or the last line of a
+                # logged traceback, names what went wrong.
+                if record.exc_info and record.exc_info[1] is not None:
+                    exc = record.exc_info[1]
+                    _last_error[:] = [f"{type(exc).__name__}: {exc}"]
+                elif message.strip():
+                    _last_error[:] = [message.strip().splitlines()[-1]]
             report(
                 {
                     "kind": "log",
@@ -166,16 +178,28 @@ async def _serve(
     server = Server(config)
     try:
         await server.serve(sockets=[sock])
+    except SystemExit as exc:  # uvicorn exits with 3 when the lifespan's startup fails
+        if server.started:
+            raise
+        status(
+            {
+                "event": "error",
+                "message": f"the app's lifespan startup failed (uvicorn exited with status {exc.code})"
+                + (f": {_last_error[0]}" if _last_error else ""),
+            }
+        )
+        return
     finally:
         monitor.stop()
         sampler.cancel()
     if not server.started:
-        status(
-            {
-                "event": "error",
-                "message": "uvicorn stopped before serving (lifespan startup failed?)",
-            }
-        )
+        status({"event": "error", "message": "uvicorn stopped before serving"})
+
+
+def _submission_traceback(exc: BaseException, path: str) -> str:
+    """The traceback's frames in the submission only: the harness's are noise to a student."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename) == path]
+    return "".join(traceback.format_list(frames)) + "".join(traceback.format_exception_only(exc))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -203,12 +227,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 3
     except BaseException as exc:  # the submission's own failure, reported to the grader
-        tb = traceback.format_exception(exc)
         status(
             {
                 "event": "error",
                 "message": f"the submission does not import: {type(exc).__name__}: {exc}",
-                "traceback": "".join(tb[-6:]),
+                "traceback": _submission_traceback(exc, os.path.abspath(args.app_file)),
             }
         )
         return 3

@@ -29,7 +29,9 @@ HEADER = re.compile(r"^# expect-fail: *(.+)$", re.MULTILINE)
 # Valid fixes the grader fails now and then: graded every run, reported as XFAIL/XPASS.
 # A fresh httpx.AsyncClient per request (SSL context + connection pool, all on the loop)
 # measured 116-229 ms of loop lag over 17 runs against the 200 ms limit: 2 runs failed.
-BORDERLINE = {"blocking-http/valid_client_per_request": "loop lag 116-229 ms, limit 200 ms"}
+# Valid fixes whose figures sit near a limit on this machine (none since sniffio is installed:
+# a client per request measured 105-154 ms of loop lag against the 200 ms limit).
+BORDERLINE: dict[str, str] = {}
 
 
 def expected_failures(path: Path) -> set[str]:
