@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import psutil
+
 from autograder import load, runner
 from autograder.checks import percentile
 from autograder.diagnosis import diagnose
@@ -110,7 +112,11 @@ class Burst:
     def waves(self, gap: float = 0.1) -> int:
         """Groups of answers separated by more than ``gap`` seconds (a limiter's waves)."""
         ends = sorted(r.end for r in self.answered if r.end is not None)
-        return 0 if not ends else 1 + sum(1 for a, b in zip(ends, ends[1:], strict=False) if b - a > gap)
+        return (
+            0
+            if not ends
+            else 1 + sum(1 for a, b in zip(ends, ends[1:], strict=False) if b - a > gap)
+        )
 
 
 class LabApp:
@@ -125,8 +131,12 @@ class LabApp:
         self.upstream_url = run.deps.upstream_url
         self.smtp_port = run.deps.smtp_port
 
-    def request(self, method: str, path: str, json: Any = None, *, wait_at_most: float = 30) -> Response:
-        return _run(load.send(HOST, self.port, Request(method, path, json), wait_at_most=wait_at_most))
+    def request(
+        self, method: str, path: str, json: Any = None, *, wait_at_most: float = 30
+    ) -> Response:
+        return _run(
+            load.send(HOST, self.port, Request(method, path, json), wait_at_most=wait_at_most)
+        )
 
     def burst(
         self,
@@ -149,7 +159,9 @@ class LabApp:
         requests = [Request(method, p, json) for p in paths]
         return _run(self._burst(requests, probe, probe_every, give_up_after, probe_for))
 
-    def send_all(self, requests: Sequence[Request], *, probe: str | None = None, give_up_after: float = 30.0) -> Burst:
+    def send_all(
+        self, requests: Sequence[Request], *, probe: str | None = None, give_up_after: float = 30.0
+    ) -> Burst:
         """Like :meth:`burst`, for requests that differ in method or body."""
         return _run(self._burst(list(requests), probe, 0.02, give_up_after))
 
@@ -163,7 +175,9 @@ class LabApp:
     ) -> Burst:
         prober = None
         if probe:
-            prober = load.OpenLoopProbe(HOST, self.port, PROBE_PATH if probe == "loop" else probe, interval=every)
+            prober = load.OpenLoopProbe(
+                HOST, self.port, PROBE_PATH if probe == "loop" else probe, interval=every
+            )
             prober.start()
         started = time.monotonic()
         responses = await load.burst(HOST, self.port, requests, give_up_after=give_up_after)
@@ -203,10 +217,26 @@ class LabApp:
         until it has exited; the dependency servers keep running. Returns its exit code."""
         process = self.run.app_process
         assert process is not None
-        if process.returncode is None:  # never signal a pid already reaped (it may be reused)
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(process.pid, sig)
+        if process.returncode is None:
+            # The app runs in the sandbox's PID namespace: its pid there means nothing
+            # here, so find the harness among the supervisor's descendants (host pids).
+            for pid in self._app_pids():
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(pid, sig)  # the harness leads a session: its children too
         return _run(asyncio.wait_for(process.wait(), wait_at_most), wait_at_most + 1)
+
+    def _app_pids(self) -> list[int]:
+        supervisor = self.run.supervisor
+        if supervisor is None:
+            return []
+        found = []
+        with contextlib.suppress(psutil.Error):
+            for p in psutil.Process(supervisor.pid).children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    cmd = p.cmdline()
+                    if "autograder.serve" in cmd and str(self.run.app_file.name) in " ".join(cmd):
+                        found.append(p.pid)
+        return found
 
     def stop(self) -> None:
         if self in _live:
