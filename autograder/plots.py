@@ -15,6 +15,7 @@ from typing import Any
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from autograder.load import Response
 
@@ -77,6 +78,8 @@ def timeline(
     ax.set_xlim(left=0)
     if len(rows) > 30:
         ax.set_yticks([])
+    else:
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # requests are counted, not measured
     ax.set_title(title)
     return ax
 
@@ -101,7 +104,9 @@ def latency_trace(
         ys = [(p.end - p.start) * 1000 for p in probes if p.end is not None and not p.error]  # type: ignore[operator]
         ax.plot(xs, ys, marker=".", linewidth=1, color=OK_COLOUR)
     if limit_ms is not None:
-        ax.axhline(limit_ms, color=BAD_COLOUR, linestyle="--", linewidth=1, label=f"{limit_ms:.0f} ms")
+        ax.axhline(
+            limit_ms, color=BAD_COLOUR, linestyle="--", linewidth=1, label=f"{limit_ms:.0f} ms"
+        )
         ax.legend(loc="upper right")
     ax.set_xlabel("probe sent at (ms)")
     ax.set_ylabel("latency (ms)")
@@ -117,7 +122,12 @@ def lag_samples(
     ax = _axes(ax, height=3)
     if samples:
         t0 = samples[0][0]
-        ax.vlines([(t - t0) * 1000 for t, _ in samples], 0, [lag * 1000 for _, lag in samples], color=BAD_COLOUR)
+        ax.vlines(
+            [(t - t0) * 1000 for t, _ in samples],
+            0,
+            [lag * 1000 for _, lag in samples],
+            color=BAD_COLOUR,
+        )
     ax.set_xlabel("time (ms)")
     ax.set_ylabel("wake-up late by (ms)")
     ax.set_ylim(bottom=0)
