@@ -69,7 +69,9 @@ def _capture_logging(report: _Channel) -> None:
                 message = record.getMessage()
             except Exception:  # a bad format string is the submission's bug, not ours
                 message = str(record.msg)
-            if record.levelno >= logging.ERROR and not message.startswith("Application startup failed"):
+            if record.levelno >= logging.ERROR and not message.startswith(
+                "Application startup failed"
+            ):
                 # Kept for a start-up failure's message: the exception, or the last line of a
                 # logged traceback, names what went wrong.
                 if record.exc_info and record.exc_info[1] is not None:
@@ -198,7 +200,9 @@ async def _serve(
 
 def _submission_traceback(exc: BaseException, path: str) -> str:
     """The traceback's frames in the submission only: the harness's are noise to a student."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename) == path]
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename) == path
+    ]
     return "".join(traceback.format_list(frames)) + "".join(traceback.format_exception_only(exc))
 
 

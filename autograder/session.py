@@ -116,6 +116,30 @@ class Session:
         )
         return (max(lat) if lat else None), len(lat)
 
+    async def probed_burst(
+        self,
+        warm_up: Request,
+        requests: Sequence[Request],
+        *,
+        give_up_after: float,
+        reset_deps: bool = False,
+    ) -> tuple[list[Response], tuple[float | None, int]]:
+        """The common scenario: the loop probe from the warm-up request on, then the burst.
+
+        ``reset_deps`` forgets what the warm-up did to the dependency servers' figures.
+        Returns the burst's responses and the loop probe's (worst lag, probes counted).
+        """
+        self.start_loop_probe()
+        await self.send(warm_up)
+        if reset_deps:
+            await self.reset_deps()
+        responses = await self.burst(requests, give_up_after=give_up_after)
+        return responses, await self.stop_loop_probe()
+
+    async def upstream_peak(self) -> int:
+        """The most requests the upstream had in flight at once since the last reset."""
+        return (await self.deps_stats())["upstream"]["peak"]
+
     # -- dependency servers and files -----------------------------------------------------
     async def deps_stats(self) -> dict[str, Any]:
         return await self.deps.stats()

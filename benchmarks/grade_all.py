@@ -110,14 +110,18 @@ def report(all_cases: list[Case], rounds: int) -> None:
     for exercise in EXERCISES:
         times = [s for c in all_cases if c.exercise == exercise for s in c.seconds]
         if times:
-            print(f"{exercise:<24} {len(times):>8} {statistics.median(times):>9.2f} {max(times):>7.2f}")
+            print(
+                f"{exercise:<24} {len(times):>8} {statistics.median(times):>9.2f} {max(times):>7.2f}"
+            )
     every = [s for c in all_cases for s in c.seconds]
     print(f"{'all':<24} {len(every):>8} {statistics.median(every):>9.2f} {max(every):>7.2f}")
     print(f"total wall time of the gradings: {sum(every):.0f} s")
 
     if rounds > 1:
         unstable = [c for c in all_cases if not c.stable]
-        print(f"\nverdict changed between the {rounds} rounds for {len(unstable)} of {len(all_cases)} files")
+        print(
+            f"\nverdict changed between the {rounds} rounds for {len(unstable)} of {len(all_cases)} files"
+        )
         for case in unstable:
             print(f"  {case.name}: " + " | ".join(case.verdicts))
 

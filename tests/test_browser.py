@@ -114,9 +114,11 @@ def test_notebook_runs_from_the_ui_and_a_widget_redraws_the_timeline(tmp_path):
             # URL below (a missing script or stylesheet breaks the UI; an API probe does not).
             page.on(
                 "console",
-                lambda m: errors.append(m.text)
-                if m.type == "error" and not m.text.startswith("Failed to load resource")
-                else None,
+                lambda m: (
+                    errors.append(m.text)
+                    if m.type == "error" and not m.text.startswith("Failed to load resource")
+                    else None
+                ),
             )
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)

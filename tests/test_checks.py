@@ -8,8 +8,12 @@ from autograder import checks
 from autograder.load import Request, Response
 
 
-def resp(start: float, end: float | None, status: int = 200, body: bytes = b'{"status": "ok"}', path="/x"):
-    return Response(Request("GET", path), start=start, end=end, status=status if end else None, body=body)
+def resp(
+    start: float, end: float | None, status: int = 200, body: bytes = b'{"status": "ok"}', path="/x"
+):
+    return Response(
+        Request("GET", path), start=start, end=end, status=status if end else None, body=body
+    )
 
 
 def test_all_finished_within_passes_when_everything_answered_in_time():

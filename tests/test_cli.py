@@ -45,5 +45,7 @@ def test_every_exercise_has_a_starter_readme_and_two_solutions():
         assert (ROOT / "exercises" / exercise / "starter.py").is_file()
         assert (ROOT / "exercises" / exercise / "README.md").is_file()
         assert len(list((ROOT / "solutions" / exercise).glob("*.py"))) >= 2
-    folders = {p.name for p in (ROOT / "exercises").iterdir() if p.is_dir() and not p.name.startswith(".")}
+    folders = {
+        p.name for p in (ROOT / "exercises").iterdir() if p.is_dir() and not p.name.startswith(".")
+    }
     assert set(EXERCISES) <= folders

@@ -50,9 +50,18 @@ def test_starter_fails_on_the_named_checks(exercise):
 
 
 def test_json_is_exactly_the_contract_object():
-    _, verdict = grade_json("blocking-sleep", ROOT / "solutions" / "blocking-sleep" / "async_sleep.py")
+    _, verdict = grade_json(
+        "blocking-sleep", ROOT / "solutions" / "blocking-sleep" / "async_sleep.py"
+    )
     assert set(verdict) == {
-        "exercise", "passed", "score", "max_score", "checks", "diagnosis", "metrics", "environment"
+        "exercise",
+        "passed",
+        "score",
+        "max_score",
+        "checks",
+        "diagnosis",
+        "metrics",
+        "environment",
     }
     env = verdict["environment"]
     assert env["default_executor_workers"] == 40

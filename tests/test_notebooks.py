@@ -31,7 +31,9 @@ def test_committed_notebook_has_no_outputs(path):
             assert not cell.outputs, f"{path.name}: a code cell carries outputs"
             assert cell.execution_count is None, f"{path.name}: a code cell has an execution count"
     # Without a kernelspec, JupyterLab asks the learner to pick a kernel before anything runs.
-    assert nb.metadata.get("kernelspec", {}).get("name") == "python3", f"{path.name}: no python3 kernelspec"
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3", (
+        f"{path.name}: no python3 kernelspec"
+    )
 
 
 @pytest.mark.slow

@@ -68,12 +68,9 @@ class SpotFixDrill:
 async def _burst_under_probe(
     s: Session, requests: Sequence[Request], *, warm_up: Request, reset: bool = False
 ) -> tuple[list[Response], tuple[float | None, int]]:
-    s.start_loop_probe()
-    await s.send(warm_up)
-    if reset:
-        await s.reset_deps()
-    responses = await s.burst(requests, give_up_after=TOTAL_LIMIT + GRACE)
-    return responses, await s.stop_loop_probe()
+    return await s.probed_burst(
+        warm_up, requests, give_up_after=TOTAL_LIMIT + GRACE, reset_deps=reset
+    )
 
 
 def _concurrent(f: Figures, what: str) -> Check:
@@ -311,12 +308,11 @@ async def measure_executor(s: Session) -> Figures:
     responses, loop = await _burst_under_probe(
         s, requests, warm_up=Request("GET", "/inventory/0"), reset=True
     )
-    stats = await s.deps_stats()
     return s.figures(
         requests=responses,
         waited=TOTAL_LIMIT + GRACE,
         loop=loop,
-        extra={"upstream_peak_in_flight": stats["upstream"]["peak"]},
+        extra={"upstream_peak_in_flight": await s.upstream_peak()},
     )
 
 

@@ -20,19 +20,17 @@ GRACE = 0.1  # waited past the limit before the verdict counts as settled
 
 
 async def measure(s: Session) -> Figures:
-    s.start_loop_probe()
-    await s.send(Request("GET", "/weather/warmup"))
-    await s.reset_deps()
-    responses = await s.burst(
-        [Request("GET", f"/weather/{c}") for c in CITIES], give_up_after=TOTAL_LIMIT + GRACE
+    responses, loop = await s.probed_burst(
+        Request("GET", "/weather/warmup"),
+        [Request("GET", f"/weather/{c}") for c in CITIES],
+        give_up_after=TOTAL_LIMIT + GRACE,
+        reset_deps=True,
     )
-    loop = await s.stop_loop_probe()
-    stats = await s.deps_stats()
     return s.figures(
         requests=responses,
         waited=TOTAL_LIMIT + GRACE,
         loop=loop,
-        extra={"upstream_peak_in_flight": stats["upstream"]["peak"]},
+        extra={"upstream_peak_in_flight": await s.upstream_peak()},
     )
 
 

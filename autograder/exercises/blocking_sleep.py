@@ -16,10 +16,11 @@ GRACE = 0.1  # waited past the limit before the verdict counts as settled
 
 
 async def measure(s: Session) -> Figures:
-    s.start_loop_probe()
-    await s.send(Request("GET", "/report"))  # warm-up, under the loop probe too
-    responses = await s.burst([Request("GET", "/report")] * N, give_up_after=TOTAL_LIMIT + GRACE)
-    loop = await s.stop_loop_probe()
+    responses, loop = await s.probed_burst(
+        Request("GET", "/report"),
+        [Request("GET", "/report")] * N,
+        give_up_after=TOTAL_LIMIT + GRACE,
+    )
     return s.figures(requests=responses, waited=TOTAL_LIMIT + GRACE, loop=loop)
 
 

@@ -32,7 +32,10 @@ def process_order(order_id: str) -> None:
     msg["To"] = "orders@example.com"
     msg["Subject"] = f"Order {order_id} confirmed"
     msg.set_content(f"Order {order_id} is on its way.")
-    with contextlib.suppress(OSError, smtplib.SMTPException), smtplib.SMTP(SMTP_HOST, SMTP_PORT, timeout=10) as smtp:
+    with (
+        contextlib.suppress(OSError, smtplib.SMTPException),
+        smtplib.SMTP(SMTP_HOST, SMTP_PORT, timeout=10) as smtp,
+    ):
         smtp.send_message(msg)
 
 
