@@ -592,6 +592,8 @@ async def stop(run: Run) -> None:
         await asyncio.to_thread(_remove_owned_by, run.uid)
     _release_slot(run)
     shutil.rmtree(run.workdir, ignore_errors=True)
+    if run.app_process is not None and run.app_process.returncode is None:
+        run.app_process.exited(-signal.SIGKILL)  # killed with its namespace: no report came
 
 
 def _remove_owned_by(uid: int) -> None:
