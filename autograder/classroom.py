@@ -77,24 +77,11 @@ class Completed:
     timed_out: bool = False
 
 
-def _sweep_token(token: str) -> None:
-    """SIGKILL every process that inherited ``token`` (escaped the group, e.g. a kernel)."""
-    import psutil
-
-    me = os.getpid()
-    for p in psutil.process_iter():
-        if p.pid == me:
-            continue
-        with contextlib.suppress(psutil.Error):
-            if p.environ().get(TOKEN_VAR) == token:
-                p.kill()
-
-
 def _stop_tree(proc: subprocess.Popen[Any], token: str) -> None:
     """Stop ``proc`` (a session leader), its group, its descendants and token carriers."""
     import psutil
 
-    from autograder.runner import kill_tree
+    from autograder.runner import kill_carrying, kill_tree
 
     victims: list[psutil.Process] = []
     if proc.poll() is None:
@@ -111,7 +98,7 @@ def _stop_tree(proc: subprocess.Popen[Any], token: str) -> None:
     for p in victims:
         with contextlib.suppress(psutil.Error):
             p.kill()
-    _sweep_token(token)
+    kill_carrying(token, var=TOKEN_VAR)  # escaped the group, e.g. a kernel
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(STOP_GRACE)
 

@@ -32,7 +32,7 @@ async def grade_async(exercise: Exercise, app_file: Path) -> Verdict:
             if not alive:
                 assert run.app_process is not None
                 code = await run.app_process.wait()
-                death = runner._death_message(run, code, before_ready=False)
+                death = runner.death_message(run, code, before_ready=False)
             report = run.report()
     except runner.SubmissionFailed as exc:
         await prepared

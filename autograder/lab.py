@@ -47,7 +47,7 @@ _lock = threading.Lock()
 _live: set[LabApp] = set()
 
 
-def _run(coro: Coroutine[Any, Any, T], wait_at_most: float | None = None) -> T:
+def run(coro: Coroutine[Any, Any, T], wait_at_most: float | None = None) -> T:
     """Run ``coro`` on the lab's private loop and wait for its result."""
     global _loop, _thread
     with _lock:
@@ -134,7 +134,7 @@ class LabApp:
     def request(
         self, method: str, path: str, json: Any = None, *, wait_at_most: float = 30
     ) -> Response:
-        return _run(
+        return run(
             load.send(HOST, self.port, Request(method, path, json), wait_at_most=wait_at_most)
         )
 
@@ -157,13 +157,13 @@ class LabApp:
         e.g. its background tasks)."""
         paths = [path] * (n or 1) if isinstance(path, str) else list(path)
         requests = [Request(method, p, json) for p in paths]
-        return _run(self._burst(requests, probe, probe_every, give_up_after, probe_for))
+        return run(self._burst(requests, probe, probe_every, give_up_after, probe_for))
 
     def send_all(
         self, requests: Sequence[Request], *, probe: str | None = None, give_up_after: float = 30.0
     ) -> Burst:
         """Like :meth:`burst`, for requests that differ in method or body."""
-        return _run(self._burst(list(requests), probe, 0.02, give_up_after))
+        return run(self._burst(list(requests), probe, 0.02, give_up_after))
 
     async def _burst(
         self,
@@ -189,10 +189,10 @@ class LabApp:
 
     def stats(self) -> dict[str, Any]:
         """The dependency servers' records (upstream peak in flight, delivered emails)."""
-        return _run(self.run.deps.stats())  # type: ignore[union-attr]
+        return run(self.run.deps.stats())  # type: ignore[union-attr]
 
     def reset_stats(self) -> None:
-        _run(self.run.deps.command("reset"))  # type: ignore[union-attr]
+        run(self.run.deps.command("reset"))  # type: ignore[union-attr]
 
     def inside(self) -> list[dict[str, Any]]:
         """What the harness saw inside the app's process: lag samples, stalls, log records."""
@@ -218,38 +218,27 @@ class LabApp:
         process = self.run.app_process
         assert process is not None
         if process.returncode is None:
-            # The app runs in the sandbox's PID namespace: its pid there means nothing
-            # here, so find the harness among the supervisor's descendants (host pids).
-            for pid in self._app_pids():
+            for p in self.processes():
                 with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(pid, sig)  # the harness leads a session: its children too
-        return _run(asyncio.wait_for(process.wait(), wait_at_most), wait_at_most + 1)
+                    os.killpg(p.pid, sig)  # the harness leads a session: its children too
+        return run(asyncio.wait_for(process.wait(), wait_at_most), wait_at_most + 1)
 
-    def _app_pids(self) -> list[int]:
-        supervisor = self.run.supervisor
-        if supervisor is None:
-            return []
-        found = []
-        with contextlib.suppress(psutil.Error):
-            for p in psutil.Process(supervisor.pid).children(recursive=True):
-                with contextlib.suppress(psutil.Error):
-                    cmd = p.cmdline()
-                    if "autograder.serve" in cmd and str(self.run.app_file.name) in " ".join(cmd):
-                        found.append(p.pid)
-        return found
+    def processes(self) -> list[psutil.Process]:
+        """The app's process (and its children) under host pids."""
+        return runner.host_app_processes(self.run)
 
     def stop(self) -> None:
         if self in _live:
             _live.discard(self)
-            _run(self._cm.__aexit__(None, None, None))
+            run(self._cm.__aexit__(None, None, None))
 
 
 @contextlib.contextmanager
 def serve(app_file: str | Path, *, ready_within: float = 60.0) -> Iterator[LabApp]:
     """Serve ``app_file`` (a module with ``app``) in its own process; stop it on exit."""
     cm = runner.running(Path(app_file))
-    run = _run(cm.__aenter__(), ready_within)
-    app = LabApp(run, cm)
+    served = run(cm.__aenter__(), ready_within)
+    app = LabApp(served, cm)
     _live.add(app)
     try:
         yield app

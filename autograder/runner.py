@@ -30,7 +30,6 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import stat
 import sys
 import tempfile
@@ -43,7 +42,7 @@ from typing import Any
 import psutil
 
 from autograder import environment
-from autograder.sandbox import Cgroups, die_with_parent
+from autograder.sandbox import Cgroups, die_with_parent, listening_socket
 
 log = logging.getLogger(__name__)
 
@@ -61,15 +60,6 @@ RUNTIME_DIR = (
 
 class SubmissionFailed(Exception):
     """The submission never got to serve: import error, no app, crash, hang."""
-
-
-def _listening_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(1024)
-    sock.set_inheritable(True)
-    return sock
 
 
 @dataclass
@@ -177,6 +167,21 @@ class Run:
 
     def app_alive(self) -> bool:
         return self.app_process is not None and self.app_process.returncode is None
+
+
+def host_app_processes(run: Run) -> list[psutil.Process]:
+    """The submission's harness (and whatever it started) under host pids. Inside the
+    sandbox's PID namespace its own pid means nothing here: find it among the
+    supervisor's descendants by its command line."""
+    if run.supervisor is None:
+        return []
+    found = []
+    with contextlib.suppress(psutil.Error):
+        for p in psutil.Process(run.supervisor.pid).children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                if "autograder.serve" in p.cmdline():
+                    found.append(p)
+    return found
 
 
 def _read_own(path: Path) -> str:
@@ -315,11 +320,12 @@ def _child_env(run: Run) -> dict[str, str]:
 async def _start(run: Run) -> asyncio.StreamReader:
     """Start the supervisor; return the harness's status stream once the ports are known."""
     conf = environment.confinement()
-    app_sock = _listening_socket()
+    app_sock = listening_socket()
     status_r, status_w = os.pipe()
     control_r, control_w = os.pipe()
     output = os.open(run.output_file, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
     app_file = _served_file(run)
+    env = _child_env(run)
     spec = {
         "control_fd": control_w,
         "loopback_up": conf.unshare is not None,
@@ -333,7 +339,7 @@ async def _start(run: Run) -> asyncio.StreamReader:
             "--audit-log",
             str(run.audit_log),
         ],
-        "deps_env": _child_env(run),
+        "deps_env": env,
         "deps_log": str(run.workdir / "depservers.log"),
         "app_argv": [
             sys.executable,
@@ -347,7 +353,7 @@ async def _start(run: Run) -> asyncio.StreamReader:
             "--report",
             str(run.report_file),
         ],
-        "app_env": {**_child_env(run), "AUDIT_LOG": str(run.audit_log)},
+        "app_env": {**env, "AUDIT_LOG": str(run.audit_log)},
         "app_fds": [app_sock.fileno(), status_w],
         "output_fd": output,
         "uid": run.uid,
@@ -364,7 +370,7 @@ async def _start(run: Run) -> asyncio.StreamReader:
             stdout=asyncio.subprocess.PIPE,
             stderr=output,
             pass_fds=(app_sock.fileno(), status_w, control_w, output),
-            env=_child_env(run),
+            env=env,
             cwd=run.workdir,
             start_new_session=True,  # the grader's own group is not the sandbox's
             preexec_fn=die_with_parent,  # the sandbox does not outlive the grader
@@ -451,7 +457,7 @@ async def _wait_ready(run: Run, status: asyncio.StreamReader) -> None:
             ) from None
         if not line:
             code = await run.app_process.wait()
-            raise SubmissionFailed(_death_message(run, code, before_ready=True))
+            raise SubmissionFailed(death_message(run, code, before_ready=True))
         try:
             event = json.loads(line)
         except ValueError:
@@ -478,7 +484,7 @@ def _output_note(run: Run) -> str:
     return ""
 
 
-def _death_message(run: Run, code: int, *, before_ready: bool) -> str:
+def death_message(run: Run, code: int, *, before_ready: bool) -> str:
     errors = [e["message"] for e in run.status if e.get("event") == "error"]
     note = _output_note(run)
     if errors:
@@ -626,7 +632,9 @@ def kill_tree(pid: int) -> set[psutil.Process]:
     return victims
 
 
-def kill_carrying(token: str, uid: int | None = None) -> set[psutil.Process]:
+def kill_carrying(
+    token: str, uid: int | None = None, *, var: str = RUN_TOKEN_VAR
+) -> set[psutil.Process]:
     """SIGKILL every process whose environment carries the run's token (escapees
     included), or that runs as the run's own uid (even one that cleared its environment)."""
     found = set()
@@ -635,9 +643,7 @@ def kill_carrying(token: str, uid: int | None = None) -> set[psutil.Process]:
         if p.pid == me:
             continue
         with contextlib.suppress(psutil.Error):
-            if (uid is not None and p.uids().real == uid) or p.environ().get(
-                RUN_TOKEN_VAR
-            ) == token:
+            if (uid is not None and p.uids().real == uid) or p.environ().get(var) == token:
                 p.kill()
                 found.add(p)
     return found

@@ -99,7 +99,8 @@ def expose(paths: list[str]) -> None:
             os.close(fd)
 
 
-def _listening() -> socket.socket:
+def listening_socket() -> socket.socket:
+    """A loopback listening socket a child process can inherit."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -181,7 +182,7 @@ def supervise(spec: dict[str, Any]) -> int:
         loopback_up()
     if spec["expose"]:
         expose(spec["expose"])
-    up, smtp = _listening(), _listening()
+    up, smtp = listening_socket(), listening_socket()
     ports = {"upstream": up.getsockname()[1], "smtp": smtp.getsockname()[1]}
     tell({"ports": ports})
     with open(spec["deps_log"], "ab") as deps_log:

@@ -23,7 +23,6 @@ import psutil
 
 from autograder import lab
 from autograder.lab import Burst, LabApp
-from autograder.runner import RUN_TOKEN_VAR
 
 SNIPPETS = Path(__file__).resolve().parent / "snippets" / "predict"
 
@@ -261,21 +260,6 @@ def health_under(method: str, path: str, n: int, figure: str) -> Callable[[LabAp
     return measure
 
 
-def _app_processes(app: LabApp) -> list[psutil.Process]:
-    """The submission's process (and any children), found from outside by the run's token:
-    inside the grader's sandbox its own pid is in another PID namespace."""
-    found = []
-    for p in psutil.process_iter():
-        try:
-            if p.environ().get(RUN_TOKEN_VAR) == app.run.token and any(
-                "autograder.serve" in part for part in p.cmdline()
-            ):
-                found.append(p)
-        except psutil.Error:
-            continue
-    return found
-
-
 def _cpu_seconds(procs: list[psutil.Process]) -> float:
     total = 0.0
     for p in procs:
@@ -293,7 +277,7 @@ def cores_busy(method: str, path: str, n: int) -> Callable[[LabApp], Measurement
 
     def measure(app: LabApp) -> Measurement:
         app.request("GET", "/health")
-        procs = _app_processes(app)
+        procs = app.processes()
         before = _cpu_seconds(procs)
         b = app.burst(method, path, n, probe="/health")
         cpu = _cpu_seconds(procs) - before

@@ -59,7 +59,7 @@ class SpotFixDrill:
         """Grade ``path`` (blocking; safe in a notebook, where a loop already runs)."""
         from autograder import lab
 
-        return lab._run(self.grade_async(Path(path)), 120)
+        return lab.run(self.grade_async(Path(path)), 120)
 
 
 # -- scenarios ------------------------------------------------------------------------------
