@@ -115,6 +115,29 @@ def latency_trace(
     return ax
 
 
+def burst_figure(
+    responses: Sequence[Response],
+    probes: Sequence[Response] = (),
+    *,
+    title: str,
+    started: float | None = None,
+    probe_title: str = "/health latency",
+    limit_ms: float | None = 100.0,
+) -> Figure:
+    """A burst's request timeline and, when probes were sent meanwhile, their latency
+    below it on the same time axis (ms since ``started``, the burst's first request)."""
+    fig = Figure(figsize=(9, 5.5 if probes else 3.5), layout="constrained")
+    if not probes:
+        timeline(responses, ax=fig.add_subplot(), title=title)
+        return fig
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+    timeline(responses, ax=top, title=title)
+    latency_trace(probes, ax=bottom, since=started, title=probe_title, limit_ms=limit_ms)
+    top.set_xlabel("")
+    bottom.set_xlabel("time since the first request was sent (ms)")
+    return fig
+
+
 def lag_samples(
     samples: Sequence[tuple[float, float]], *, ax: Axes | None = None, title: str = "Event-loop lag"
 ) -> Axes:

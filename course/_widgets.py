@@ -44,13 +44,9 @@ def run_button(
 def burst_figure(burst: Burst, title: str, *, probe_title: str = "/health latency") -> Figure:
     """A burst's request timeline above the latency of the probes sent meanwhile, on one
     time axis (ms since the burst's first request)."""
-    fig = Figure(figsize=(9, 5.5), layout="constrained")
-    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
-    plots.timeline(burst.responses, ax=top, title=title)
-    plots.latency_trace(burst.probes, ax=bottom, since=burst.started, title=probe_title)
-    top.set_xlabel("")
-    bottom.set_xlabel("time since the first request was sent (ms)")
-    return fig
+    return plots.burst_figure(
+        burst.responses, burst.probes, title=title, started=burst.started, probe_title=probe_title
+    )
 
 
 def run_in_fresh_loop(main: Callable[[], Coroutine[Any, Any, T]]) -> T:

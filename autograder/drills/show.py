@@ -40,11 +40,10 @@ def text_timeline(burst: Burst, *, width: int = 50, rows: int = 16) -> str:
 
 def figure(burst: Burst, title: str) -> Figure:
     """The request timeline, and the probe latency trace when probes were sent."""
-    fig = Figure(figsize=(8, 5.5 if burst.probes else 3.5), layout="constrained")
-    if burst.probes:
-        top, bottom = fig.subplots(2, 1, height_ratios=(3, 2))
-        plots.timeline(burst.responses, ax=top, title=title)
-        plots.latency_trace(burst.probes, ax=bottom, since=burst.started, limit_ms=100)
-    else:
-        plots.timeline(burst.responses, ax=fig.add_subplot(), title=title)
-    return fig
+    return plots.burst_figure(
+        burst.responses,
+        burst.probes,
+        title=title,
+        started=burst.started,
+        probe_title="Loop probe latency",
+    )
