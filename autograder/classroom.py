@@ -36,7 +36,6 @@ import contextlib
 import csv
 import fcntl
 import hashlib
-import io
 import json
 import os
 import re
@@ -51,6 +50,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from autograder.verdict import Verdict
 
 VERDICT_FILE = ".autograder-verdict.json"
 RUNS_LOG = ".autograder-runs.jsonl"
@@ -160,18 +161,6 @@ def _warnings_on_stdout() -> Iterator[None]:
                 print(f"warning: {w.category.__name__}: {w.message}")
 
 
-def _render(verdict: dict[str, Any]) -> str:
-    head = "PASSED" if verdict.get("passed") else "FAILED"
-    lines = [
-        f"{verdict.get('exercise')}: {head} ({verdict.get('score')}/{verdict.get('max_score')} checks)"
-    ]
-    for c in verdict.get("checks", []):
-        lines.append(f"  {'✓' if c['passed'] else '✗'} {c['name']}: {c['message']}")
-    if verdict.get("diagnosis"):
-        lines.append(f"  diagnosis: {verdict['diagnosis']}")
-    return "\n".join(lines)
-
-
 def timeline_png(verdict: dict[str, Any]) -> bytes | None:
     """The verdict's request timeline as PNG bytes (None when nothing was sent)."""
     from autograder import plots
@@ -186,11 +175,9 @@ def timeline_png(verdict: dict[str, Any]) -> bytes | None:
         title=f"{verdict.get('exercise')}: your app's requests (grey: never answered)",
         cut_off_ms=waited if isinstance(waited, int | float) else None,
     )
-    buf = io.BytesIO()
     figure = ax.get_figure()
     assert figure is not None
-    figure.savefig(buf, format="png", dpi=90)
-    return buf.getvalue()
+    return plots.png(figure, dpi=90)
 
 
 def _show_timeline(verdict: dict[str, Any]) -> None:
@@ -270,7 +257,7 @@ def grade_to_cache(
             _record_run(exercise, verdict, app, cache.parent / RUNS_LOG)
         verdict["app_sha256"] = _sha256(app)
         cache.write_text(json.dumps(verdict, indent=1))
-        print(_render(verdict))
+        print(Verdict.from_dict(verdict).render())
         print(
             f"score: {verdict['score']}/{verdict['max_score']} (graded in {verdict['graded_s']:.1f} s)"
         )

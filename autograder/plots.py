@@ -158,9 +158,9 @@ def lag_samples(
     return ax
 
 
-def png(fig: Figure) -> bytes:
+def png(fig: Figure, *, dpi: int = 100) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
+    fig.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
 
 

@@ -32,6 +32,17 @@ class Verdict:
     def failed(self) -> list[str]:
         return [c.name for c in self.checks if not c.passed]
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Verdict:
+        """The verdict back from its JSON object (``--json``); score and passed are derived."""
+        return cls(
+            exercise=data["exercise"],
+            checks=tuple(Check(c["name"], c["passed"], c["message"]) for c in data["checks"]),
+            diagnosis=data.get("diagnosis"),
+            metrics=data.get("metrics", {}),
+            environment=data.get("environment", {}),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """Exactly the JSON object of the contract."""
         return {
