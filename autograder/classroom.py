@@ -319,7 +319,7 @@ def build_notebook(exercise_id: str, root: Path) -> Any:
     """The source notebook of one exercise, from its starter and README (nbformat 4.5)."""
     import nbformat.v4 as v4
 
-    from autograder.exercises import EXERCISES
+    from autograder.judges import EXERCISES
 
     ex = EXERCISES[exercise_id]
     starter = (root / "exercises" / exercise_id / "starter.py").read_text().rstrip("\n")
@@ -404,7 +404,7 @@ def build_sources(root: Path, course: Path) -> list[Path]:
     """Write ``course/source/<id>/<id>.ipynb`` for every exercise."""
     import nbformat
 
-    from autograder.exercises import EXERCISES
+    from autograder.judges import EXERCISES
 
     written = []
     for exercise_id in EXERCISES:

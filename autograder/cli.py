@@ -10,7 +10,7 @@ from pathlib import Path
 
 from autograder import classroom
 from autograder.drills import terminal as drill_terminal
-from autograder.exercises import EXERCISES
+from autograder.judges import EXERCISES
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -10,7 +10,7 @@ from pathlib import Path
 from autograder import environment, runner
 from autograder.checks import Check
 from autograder.diagnosis import diagnose
-from autograder.exercises import EXERCISES, Exercise
+from autograder.judges import EXERCISES, Exercise
 from autograder.session import Session
 from autograder.verdict import Verdict
 

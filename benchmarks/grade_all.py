@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder.exercises import EXERCISES  # noqa: E402
+from autograder.judges import EXERCISES  # noqa: E402
 
 # The figures that decide the close calls, as named in the JSON ``metrics``.
 FIGURES = {

@@ -25,7 +25,7 @@ import pytest
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder import classroom
-from autograder.exercises import EXERCISES
+from autograder.judges import EXERCISES
 from tests.conftest import ROOT
 
 COURSE = ROOT / "exercises"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.exercises import EXERCISES
+from autograder.judges import EXERCISES
 from tests.conftest import ROOT, run_cli
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.exercises import EXERCISES
+from autograder.judges import EXERCISES
 from tests.conftest import ROOT, grade_json
 
 pytestmark = pytest.mark.slow

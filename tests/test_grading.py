@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.exercises import EXERCISES
+from autograder.judges import EXERCISES
 from tests.conftest import ROOT, grade_json
 
 pytestmark = pytest.mark.slow

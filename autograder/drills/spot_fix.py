@@ -1,6 +1,6 @@
 """Spot and fix: a broken endpoint, a clock, and the fix graded by the course's grader.
 
-Each drill is an :class:`autograder.exercises.Exercise` of its own (a scenario that
+Each drill is an :class:`autograder.judges.Exercise` of its own (a scenario that
 measures through :class:`autograder.session.Session`, a judge made of
 :mod:`autograder.checks`), graded with :func:`autograder.grade.grade_async`: the same
 runner, dependency servers, load client and loop probe as the six graded exercises.
@@ -17,7 +17,7 @@ from pathlib import Path
 from autograder import checks
 from autograder.checks import Check
 from autograder.depservers import legacy_body, weather_body
-from autograder.exercises import Exercise
+from autograder.judges import Exercise
 from autograder.load import Request, Response
 from autograder.session import Figures, Session
 from autograder.verdict import Verdict

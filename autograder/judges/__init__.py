@@ -1,4 +1,4 @@
-"""The six graded exercises. Each module holds one: its scenario (what load to send and
+"""The graded exercises' judges. Each module holds one: its scenario (what load to send and
 what to measure, from outside) and its judge (pure: figures in, checks out).
 
 The contract they implement is the course's ``exercises.md``.
@@ -26,7 +26,7 @@ class Exercise:
 
 
 def _load() -> dict[str, Exercise]:
-    from autograder.exercises import (
+    from autograder.judges import (
         background_tasks,
         blocking_http,
         blocking_sleep,
