@@ -16,7 +16,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Request", "Response", "send", "burst", "OpenLoopProbe", "staggered"]
+__all__ = ["HOST", "Request", "Response", "send", "burst", "OpenLoopProbe", "staggered"]
+
+HOST = "127.0.0.1"  # the submission listens on loopback (in its own network namespace or not)
 
 
 @dataclass(frozen=True)
