@@ -252,7 +252,7 @@ class OpenLoopProbe:
     async def stop(self, *, drain: float = 0.3) -> list[Response]:
         """Stop sending; give probes in flight ``drain`` seconds, then cut them off.
 
-        A probe still pending when cut off keeps ``end=None``; :func:`probe_lag`
+        A probe still pending when cut off keeps ``end=None``; :func:`probe_latencies`
         counts it as late by the time it had already waited.
         """
         if self._runner is not None:

@@ -1,8 +1,10 @@
 """Pictures of what happened: request timelines and loop-lag traces (matplotlib).
 
 Used by the notebooks, the drills and the grader's feedback, so a learner sees the same
-picture everywhere. Every function takes plain figures (``load.Response`` records or the
-``timeline`` list of a verdict's ``metrics``) and returns the matplotlib ``Axes``.
+picture everywhere. :func:`burst_figure` draws a :class:`~autograder.burst.Burst` (the
+record every measurement returns) as a ``Figure``; the other functions take plain
+figures (``load.Response`` records or the ``timeline`` list of a verdict's ``metrics``)
+and return the matplotlib ``Axes``.
 Figures are built with ``matplotlib.figure.Figure``, not pyplot: no global state, safe
 in threads and scripts; in a notebook, ``ax.figure`` displays as an image.
 """
