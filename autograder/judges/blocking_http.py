@@ -7,7 +7,7 @@ from typing import Any
 from autograder import checks
 from autograder.checks import Check
 from autograder.depservers import weather_body
-from autograder.judges import Exercise
+from autograder.judges.exercise import Exercise
 from autograder.load import Request, Response
 from autograder.session import Figures, Session
 
