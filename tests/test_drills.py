@@ -20,7 +20,8 @@ import pytest
 from autograder import lab
 from autograder.drills import predict, questions, spot_fix
 from autograder.drills.catalog import DRILLS, pick
-from autograder.drills.predict import PredictDrill, Tolerance, parse_value, score
+from autograder.drills.predict import PredictDrill, score
+from autograder.drills.scoring import Tolerance, judge, parse_value
 from autograder.drills.show import text_timeline
 from autograder.lab import Burst
 from autograder.load import Request, Response
@@ -124,6 +125,17 @@ def test_a_prediction_is_scored_against_the_measurement():
     words = next(x for x in predict.DRILLS if x.tolerance is None)
     assert score(words, ("a", "b"), ("a", "b")).passed
     assert not score(words, ("b", "a"), ("a", "b")).passed
+
+
+def test_judge_needs_no_drill():
+    seconds = Tolerance(absolute=0.15, relative=0.3)
+    inside = judge(1.2, 1.0, tolerance=seconds, unit="s")
+    assert inside.passed and inside.allowed == pytest.approx(0.3)
+    assert "off by 0.20 s, allowed 0.30 s: within" in inside.message
+    outside = judge(1.4, 1.0, tolerance=seconds, unit="s")
+    assert not outside.passed and "outside the tolerance" in outside.message
+    assert judge(40.0, 41.0, tolerance=Tolerance(absolute=2), unit="in flight").passed
+    assert not judge(("a",), ("a", "b"), tolerance=None, unit="").passed
 
 
 def test_text_timeline_draws_a_staircase():

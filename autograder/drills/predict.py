@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,30 +21,10 @@ from pathlib import Path
 import psutil
 
 from autograder import lab
+from autograder.drills.scoring import Score, Tolerance, Value, format_value, judge, parse_value
 from autograder.lab import Burst, LabApp
 
 SNIPPETS = Path(__file__).resolve().parent / "snippets" / "predict"
-
-Value = float | tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    """How far a prediction may sit from the measurement: the larger of the two bounds."""
-
-    absolute: float = 0.0
-    relative: float = 0.0
-
-    def allowed(self, measured: float) -> float:
-        return max(self.absolute, self.relative * abs(measured))
-
-    def describe(self, unit: str) -> str:
-        parts = []
-        if self.relative:
-            parts.append(f"±{self.relative:.0%}".replace("%", " %"))
-        if self.absolute:
-            parts.append(f"±{_fmt(self.absolute, unit)}")
-        return " or ".join(parts) + (", whichever is larger" if len(parts) == 2 else "")
 
 
 @dataclass
@@ -55,15 +34,6 @@ class Measurement:
     value: Value
     burst: Burst | None = None
     notes: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Score:
-    passed: bool
-    predicted: Value
-    measured: Value
-    allowed: float | None
-    message: str
 
 
 @dataclass(frozen=True)
@@ -111,68 +81,9 @@ class PredictDrill:
         return score(self, predicted, measured.value)
 
 
-# -- values -------------------------------------------------------------------------------
-
-
-def _fmt(x: float, unit: str) -> str:
-    if unit == "s":
-        return f"{x:.2f} s"
-    if unit:
-        return f"{x:g} {unit[:-1] if x == 1 and unit.endswith('s') else unit}"
-    return f"{x:g}"
-
-
-def format_value(value: Value, unit: str) -> str:
-    if isinstance(value, tuple):
-        return " ".join(value) if value else "none"
-    return _fmt(value, unit)
-
-
-# A number, an optional time unit, then any words ("40 in flight", "2 cores").
-_NUMBER = re.compile(
-    r"^\s*([-+]?(?:\d+\.?\d*|\.\d+))\s*(ms|s|sec|secs|seconds)?(?:\s+[a-z][a-z ]*)?\s*$", re.I
-)
-
-
-def parse_value(text: str, *, words: bool) -> Value:
-    """A prediction as typed: ``0.3``, ``300ms``, ``1.2 s``, ``40 in flight``; or words in order."""
-    if words:
-        tokens = [t for t in re.split(r"[\s,;>]+", text.strip().lower()) if t]
-        return () if tokens in ([], ["none"], ["nothing"]) else tuple(tokens)
-    m = _NUMBER.match(text)
-    if not m:
-        raise ValueError(f"not a number: {text!r} (try 0.3, 300ms or 40)")
-    value = float(m.group(1))
-    return value / 1000 if (m.group(2) or "").lower() == "ms" else value
-
-
 def score(drill: PredictDrill, predicted: Value, measured: Value) -> Score:
     """Score a prediction against the live measurement, within the drill's tolerance."""
-    shown = format_value(measured, drill.unit)
-    if drill.tolerance is None or isinstance(measured, tuple) or isinstance(predicted, tuple):
-        ok = predicted == measured
-        return Score(
-            ok,
-            predicted,
-            measured,
-            None,
-            f"measured: {shown}; you said: {format_value(predicted, drill.unit)} "
-            f"({'right' if ok else 'not what happened'})",
-        )
-    if math.isnan(measured):
-        return Score(False, predicted, measured, None, "nothing was measured (the app failed?)")
-    allowed = drill.tolerance.allowed(measured)
-    off = predicted - measured
-    ok = abs(off) <= allowed
-    return Score(
-        ok,
-        predicted,
-        measured,
-        allowed,
-        f"measured: {shown}; you said: {_fmt(predicted, drill.unit)} "
-        f"(off by {_fmt(abs(off), drill.unit)}, allowed {_fmt(allowed, drill.unit)}: "
-        f"{'within' if ok else 'outside'} the tolerance)",
-    )
+    return judge(predicted, measured, tolerance=drill.tolerance, unit=drill.unit)
 
 
 # -- measurements -------------------------------------------------------------------------
