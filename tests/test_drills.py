@@ -8,6 +8,7 @@ must fail the grader and its reference fix pass; the CLI is driven with answers 
 
 from __future__ import annotations
 
+import ast
 import math
 import os
 import re
@@ -71,6 +72,34 @@ def test_every_question_cites_figures_that_a_drill_measures():
         answer = q.model_answer()
         assert "{cite:" not in answer
         assert "python -m autograder drill predict-" in answer
+
+
+def _drill_imports(path) -> set[str]:
+    """The ``autograder.drills`` modules ``path`` imports, anywhere in it (lazy ones too)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        else:
+            continue
+        found |= {n.rsplit(".", 1)[-1] for n in names if n.startswith("autograder.drills.")}
+    return found
+
+
+def test_the_drill_modules_import_no_circle():
+    package = ROOT / "autograder" / "drills"
+    graph = {p.stem: _drill_imports(p) for p in package.glob("*.py") if p.stem != "__init__"}
+    graph = {m: {i for i in imports if i in graph} for m, imports in graph.items()}
+    assert all("terminal" not in i for i in graph.values()), "only the CLI imports the drills"
+
+    def reaches(start: str, target: str, seen: set[str]) -> bool:
+        return any(
+            n == target or (n not in seen and reaches(n, target, seen | {n})) for n in graph[start]
+        )
+
+    assert [m for m in graph if reaches(m, m, {m})] == []
 
 
 def test_a_seed_picks_the_same_session():
