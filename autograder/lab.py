@@ -7,7 +7,7 @@ real dependency servers), the same load client, the same open-loop probes.
 
     from autograder import lab, plots
 
-    with lab.serve("course/apps/sleepy.py") as app:
+    with lab.serve("course/apps/nb02_endpoints.py") as app:
         burst = app.burst("GET", "/async-sleep", n=20, probe="/health")
     print(burst.total, burst.max_probe_latency)
     plots.timeline(burst.responses)
