@@ -47,7 +47,7 @@ def judge(f: Figures) -> list[Check]:
             peak,
             PEAK_MIN,
             message="the upstream saw at most {value} requests in flight at once "
-            "(at least {minimum} expected when 20 arrive together)",
+            f"(at least {{minimum}} expected when {len(CITIES)} arrive together)",
         ),
         checks.loop_lag_under("loop-free", f.loop_lag, LAG_LIMIT, probes=f.probes),
     ]
