@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import random
 
-from autograder.drills import predict, questions, spot_fix
-from autograder.drills.predict import PredictDrill
+from autograder.drills import KINDS, predict, questions, spot_fix
+from autograder.drills.predict_drill import PredictDrill
 from autograder.drills.questions import Question
 from autograder.drills.spot_fix import SpotFixDrill
-from autograder.drills.terminal import KINDS
 
 Drill = PredictDrill | SpotFixDrill | Question
 

@@ -1,7 +1,9 @@
 """The graded exercises' judges. Each module holds one: its scenario (what load to send and
 what to measure, from outside) and its judge (pure: figures in, checks out).
 
-The contract they implement is docs/grading-contract.md.
+The contract they implement is written out in ``docs/contract/`` (one file per exercise,
+listing each module's constants; ``tests/test_contract_docs.py`` keeps the two in step).
+Scenario shapes several exercises share are in :mod:`autograder.judges.scenarios`.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from autograder import checks
 from autograder.checks import Check
 from autograder.depservers import weather_body
 from autograder.judges.exercise import Exercise
+from autograder.judges.scenarios import burst_figures
 from autograder.load import Request, Response
 from autograder.session import Figures, Session
 
@@ -22,17 +23,13 @@ GRACE = 0.1  # waited past the limit before the verdict counts as settled
 
 
 async def measure(s: Session) -> Figures:
-    responses, loop = await s.probed_burst(
+    return await burst_figures(
+        s,
         Request("GET", "/weather/warmup"),
         [Request("GET", f"/weather/{c}") for c in CITIES],
-        give_up_after=TOTAL_LIMIT + GRACE,
-        reset_deps=True,
-    )
-    return s.figures(
-        requests=responses,
         waited=TOTAL_LIMIT + GRACE,
-        loop=loop,
-        extra={"upstream_peak_in_flight": await s.upstream_peak()},
+        reset_deps=True,
+        upstream_peak=True,
     )
 
 
@@ -52,7 +49,7 @@ def judge(f: Figures) -> list[Check]:
             peak,
             PEAK_MIN,
             message="the upstream saw at most {value} requests in flight at once "
-            "(at least {minimum} expected when 20 arrive together)",
+            f"(at least {{minimum}} expected when {len(CITIES)} arrive together)",
         ),
         checks.loop_lag_under("loop-free", f.loop_lag, LAG_LIMIT, probes=f.probes),
     ]
