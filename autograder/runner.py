@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,9 @@ class Run:
     uid: int | None = None  # the submission's own uid, when the grader can give it one
     cgroups: Cgroups | None = None
     hit_process_limit: bool = False
+    extra_env: dict[str, str] = field(default_factory=dict)  # settings the app needs (scan)
+    harness_args: tuple[str, ...] = ()  # what to serve, if not APP_FILE's `app` (scan)
+    reachable: tuple[str, ...] = ()  # folders the app imports from (scan)
     _slot_fd: int | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -289,7 +293,7 @@ def _readable_by_others(path: Path) -> bool:
 def _served_file(run: Run) -> Path:
     """The file the harness imports: the submission itself, or a readable copy of it when
     its own uid could not read it where it is (sibling modules then stay behind)."""
-    if run.uid is None or _readable_by_others(run.app_file):
+    if run.uid is None or run.reachable or _readable_by_others(run.app_file):
         return run.app_file
     folder = run.workdir / "submission"
     folder.mkdir(mode=0o755)
@@ -329,7 +333,9 @@ async def _start(run: Run) -> asyncio.StreamReader:
     spec = {
         "control_fd": control_w,
         "loopback_up": conf.unshare is not None,
-        "expose": environment.exposed_paths() if conf.unshare and run.uid is not None else [],
+        "expose": [*environment.exposed_paths(), *run.reachable]
+        if conf.unshare and run.uid is not None
+        else [],
         "workdir": str(run.workdir),
         "home": str(run.home),
         "deps_argv": [
@@ -352,8 +358,9 @@ async def _start(run: Run) -> asyncio.StreamReader:
             str(status_w),
             "--report",
             str(run.report_file),
+            *run.harness_args,
         ],
-        "app_env": {**env, "AUDIT_LOG": str(run.audit_log)},
+        "app_env": {**run.extra_env, **env, "AUDIT_LOG": str(run.audit_log)},
         "app_fds": [app_sock.fileno(), status_w],
         "output_fd": output,
         "uid": run.uid,
@@ -526,12 +533,24 @@ def _new_run(app_file: Path) -> Run:
 
 
 @contextlib.asynccontextmanager
-async def running(app_file: Path):
+async def running(
+    app_file: Path,
+    *,
+    env: dict[str, str] | None = None,
+    harness_args: tuple[str, ...] = (),
+    reachable: tuple[str, ...] = (),
+) -> AsyncIterator[Run]:
     """Serve ``app_file`` beside fresh dependency servers; always stop and clean up.
 
+    ``env`` adds settings to the app's environment (the grader's own variables win);
+    ``harness_args`` go to ``autograder.serve`` (what to import, what to watch);
+    ``reachable`` are folders the app's uid must be able to read in the sandbox.
     Raises :class:`SubmissionFailed` when the submission cannot serve.
     """
     run = _new_run(app_file)
+    run.extra_env = dict(env or {})
+    run.harness_args = tuple(harness_args)
+    run.reachable = tuple(reachable)
     try:
         conf = await asyncio.to_thread(environment.confinement)
         _acquire_slot(run)
