@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field
 from autograder.scan import openapi, userfile
 from autograder.scan.classify import Summary, classify
 from autograder.scan.openapi import Plan, ScanRequest, Unfillable
+from autograder.scan.run import explain_start_failure
 from autograder.scan.target import UsageError, parse_env, parse_target
 from tests.conftest import ROOT, run_cli
 
@@ -495,3 +496,23 @@ def test_hanging_routes_are_named_in_bounded_time_and_the_others_still_measured(
     assert routes["/freezes"]["diagnosis"] == _problem_lines(APPS / "hang_app.py")["freezes"]
     assert routes["/ok"]["verdict"] == routes["/after"]["verdict"] == "fine"
     assert code == 1 and took < 40
+
+
+@pytest.mark.parametrize(
+    ("message", "named"),
+    [
+        (
+            "the submission does not import: KeyError: 'API_KEY'\n  x = os.environ['API_KEY']",
+            "API_KEY",
+        ),
+        (
+            "the submission does not import: ValidationError: 1 validation error for Settings\n"
+            "database_url\n  Field required [type=missing]",
+            "DATABASE_URL",
+        ),
+        ("the submission does not import: RuntimeError: REDIS_URL is not set", "REDIS_URL"),
+    ],
+)
+def test_an_import_failing_for_a_setting_names_the_variable(message, named):
+    assert f"--env {named}=" in explain_start_failure(message, {})
+    assert explain_start_failure(message, {named: "x"}).startswith("the submission")

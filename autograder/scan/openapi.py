@@ -98,8 +98,10 @@ def _plan(
         plan.reason = f"{method} changes data: not sent without --unsafe"
         return plan
     if method not in SAFE and method not in UNSAFE:
-        plan.reason = f"{method} is not scanned (GET, and with --unsafe POST/PUT/PATCH/DELETE)" + (
-            "; its GET twin is" if method == "HEAD" else ""
+        plan.reason = (
+            "HEAD is not scanned (the load client reads bodies; a GET of the path is)"
+            if method == "HEAD"
+            else f"{method} is not scanned (GET; POST, PUT, PATCH, DELETE with --unsafe)"
         )
         return plan
     try:

@@ -116,8 +116,8 @@ async def scan(target: Target, options: Options) -> ScanResult:
                         restarted_for = f"{plan.method} {plan.path}"
                         log.info("starting the app afresh after %s", restarted_for)
                         break
-        except runner.SubmissionFailed as exc:
-            message = _explain_start_failure(str(exc), options.env)
+        except (runner.SubmissionFailed, RuntimeError) as exc:
+            message = explain_start_failure(str(exc), options.env)
             if queue is None:
                 result.error = message
                 break
@@ -158,7 +158,9 @@ async def _route(session: Session, target: Target, plan: Plan, options: Options)
     verdict, why = classify(m.summary)
     diagnosis = None
     if verdict == "blocks-loop":
-        diagnosis = blocking_line(session.run.report(), target, m.began, m.ended)
+        diagnosis, note = blocking_line(session.run.report(), target, m.began, m.ended)
+        if note:
+            why += f"; {note}"
     return RouteResult(
         plan.method,
         plan.path,
@@ -214,10 +216,11 @@ def _figures(m: Measured) -> dict[str, Any]:
     return out
 
 
+_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _KEY_ERROR = re.compile(r"KeyError: '([A-Za-z_][A-Za-z0-9_]*)'")
 
 
-def _explain_start_failure(message: str, env: dict[str, str]) -> str:
+def explain_start_failure(message: str, env: dict[str, str]) -> str:
     """Name the setting an import failed for, when the traceback says it read one."""
     match = _KEY_ERROR.search(message)
     if match and "environ" in message and match.group(1) not in env:
@@ -226,6 +229,18 @@ def _explain_start_failure(message: str, env: dict[str, str]) -> str:
             f"the app needs the setting {name}, which is not set: pass --env {name}=... "
             f"or --env-file FILE\n{message}"
         )
+    if "validation error for" in message and "Field required" in message:
+        # pydantic-settings: each missing field's line precedes its "Field required"
+        lines = message.splitlines()
+        names = [
+            lines[i - 1].strip().upper()
+            for i, line in enumerate(lines)
+            if i and "Field required" in line and _FIELD.match(lines[i - 1].strip())
+        ]
+        missing = [n for n in names if n not in env]
+        if missing:
+            flags = " ".join(f"--env {n}=..." for n in missing)
+            return f"the app needs the setting(s) {', '.join(missing)}: pass {flags}\n{message}"
     for name in re.findall(r"\b([A-Z][A-Z0-9_]{2,})\b", message):
         if name not in env and ("not set" in message or "missing" in message.lower()):
             return (

@@ -17,14 +17,17 @@ from autograder.scan.target import Target
 
 def blocking_line(
     report: list[dict[str, Any]], target: Target, since: float, until: float
-) -> str | None:
-    """``file:line in function: source`` or, when no line held the stalls, what did."""
+) -> tuple[str | None, str | None]:
+    """(``file:line in function: source``, None), or (None, what the samples say instead)."""
     stalls: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for r in report:
         if r.get("kind") == "stall_sample" and since <= r.get("t", 0.0) <= until:
             stalls[r["stall"]].append(r)
     if not stalls:
-        return None
+        return None, (
+            "no stack sample placed the stall in the app's files (a C extension holding "
+            "the GIL, or stalls under 50 ms each)"
+        )
     blame: dict[tuple[str, int, str], float] = {}
     for samples in stalls.values():
         spots: Counter[tuple[str, int, str]] = Counter(
@@ -40,10 +43,10 @@ def blocking_line(
             blame[spot] = blame.get(spot, 0.0) + duration
     if blame:
         path, line, func = max(blame, key=lambda k: blame[k])
-        return f"{target.relative(path)}:{line} in {func}: {source_line(path, line)}"
+        return f"{target.relative(path)}:{line} in {func}: {source_line(path, line)}", None
     innermost = Counter(s.get("innermost") for ss in stalls.values() for s in ss)
     where = innermost.most_common(1)[0][0]
-    return (
+    return None, (
         f"no single line of the app held the loop (the samples were spread out, mostly in "
         f"{where}): GIL contention from worker threads or many short callbacks"
     )
