@@ -156,6 +156,12 @@ async def _route(session: Session, target: Target, plan: Plan, options: Options)
     log.info("measuring %s %s", plan.method, plan.path)
     m = await measure(session, plan.request, n=options.concurrency, hang_after=options.hang_after)
     verdict, why = classify(m.summary)
+    status = m.summary.alone_status
+    if status is not None and 400 <= status < 500:
+        why += (
+            f"; note: it answered {status} to {plan.request.path}, so this measured the "
+            "rejection, not the work (write a request that succeeds in --requests)"
+        )
     diagnosis = None
     if verdict == "blocks-loop":
         diagnosis, note = blocking_line(session.run.report(), target, m.began, m.ended)

@@ -110,7 +110,10 @@ def merge(declared: list[Plan], written: list[Plan], *, unsafe: bool) -> list[Pl
             if out[target].source == "openapi":
                 out[target] = plan
                 continue
-        out.append(plan) if target is None else out.insert(target + 1, plan)
+        if target is None:
+            out.append(plan)
+        else:  # a second request for the same route: measured as an entry of its own
+            out.insert(target + 1, plan)
     for plan in out:
         if plan.source == "requests file" and plan.method in UNSAFE and not unsafe:
             plan.request = None
