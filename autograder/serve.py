@@ -194,7 +194,7 @@ async def _serve(
     counter = asyncio.create_task(_report_tokens(report)) if tokens else None
     monitor.start_watchdog()
 
-    class Server(pinned.server_class):  # type: ignore[misc,name-defined]
+    class Server(pinned.server_class):  # type: ignore[name-defined]
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets)
             if not self.should_exit:

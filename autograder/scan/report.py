@@ -7,6 +7,7 @@ import html
 from pathlib import Path
 
 from autograder import plots
+from autograder.burst import LOOP, Burst
 from autograder.scan.run import RouteResult, ScanResult
 
 LABELS = {
@@ -76,11 +77,17 @@ def _picture(route: RouteResult) -> str:
     m = route.measured
     if m is None or not m.burst:
         return ""
-    fig = plots.burst_figure(
+    started = m.burst_started if m.burst_started is not None else m.began
+    burst = Burst(
         m.burst,
-        [p for p in m.probes if m.burst_started is None or p.start >= m.burst_started],
-        title=f"{route.method} {route.sent or route.path}: {len(m.burst)} requests at once",
-        started=m.burst_started,
+        [p for p in m.probes if p.start >= started],
+        started=started,
+        finished=m.ended,
+        probe_path=LOOP,
+    )
+    fig = plots.burst_figure(
+        burst,
+        f"{route.method} {route.sent or route.path}: {len(m.burst)} requests at once",
         probe_title="event-loop probe latency (sent every 20 ms)",
     )
     data = base64.b64encode(plots.png(fig, dpi=80)).decode()

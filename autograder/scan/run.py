@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autograder import runner
+from autograder.burst import timeline_bars
 from autograder.load import Request
-from autograder.plots import bars_from_responses
 from autograder.scan import openapi, userfile
 from autograder.scan.classify import classify
 from autograder.scan.measure import Measured, measure
@@ -211,14 +211,7 @@ def _figures(m: Measured) -> dict[str, Any]:
         "threads_in_use": s.tokens_peak,
         "thread_tokens": s.tokens_total,
     }
-    out["timeline"] = [
-        {
-            "start_ms": round(b["start_ms"], 1),
-            "end_ms": None if b["end_ms"] is None else round(b["end_ms"], 1),
-            "status": b["status"],
-        }
-        for b in bars_from_responses(m.burst)
-    ]
+    out["timeline"] = timeline_bars(m.burst)
     return out
 
 
