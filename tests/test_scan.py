@@ -516,3 +516,41 @@ def test_hanging_routes_are_named_in_bounded_time_and_the_others_still_measured(
 def test_an_import_failing_for_a_setting_names_the_variable(message, named):
     assert f"--env {named}=" in explain_start_failure(message, {})
     assert explain_start_failure(message, {named: "x"}).startswith("the submission")
+
+
+def test_table_and_html_report_from_synthetic_figures(tmp_path):
+    from autograder.load import Request, Response
+    from autograder.scan import report
+    from autograder.scan.measure import Measured
+    from autograder.scan.run import RouteResult, ScanResult
+
+    burst = [
+        Response(Request("GET", "/a"), start=10.0, end=10.0 + 0.1 * (i + 1), status=200)
+        for i in range(5)
+    ]
+    probes = [
+        Response(Request("GET", "/p"), start=10.0 + 0.02 * i, end=10.01 + 0.02 * i, status=200)
+        for i in range(20)
+    ]
+    summary = _s(sent=5, answered=5, max_latency=0.5, parallelism=1.0)
+    measured = Measured(summary, [], burst, probes, 10.0, 9.8, 10.6, 1.5, {"200": 5})
+    verdict, why = classify(summary)
+    result = ScanResult(
+        "app.py",
+        [
+            RouteResult(
+                "GET", "/a", verdict, reason=why, figures={"alone_ms": 100.0}, measured=measured
+            ),
+            RouteResult(
+                "POST", "/b", "skipped", reason="POST changes data: not sent without --unsafe"
+            ),
+        ],
+        concurrency=5,
+    )
+    text = report.table(result)
+    assert "SERIALISED" in text and "reason: POST changes data" in text
+    page = tmp_path / "r.html"
+    report.write_html(result, page)
+    html = page.read_text()
+    assert html.count("data:image/png;base64,") == 1 and "/b" in html
+    assert result.to_dict()["routes"][0]["verdict"] == "serialised" and not result.all_fine
