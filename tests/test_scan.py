@@ -250,6 +250,10 @@ def _s(**kw: object) -> Summary:
         (_s(loop_lag=1.9, late_probes=80, max_latency=1.6, parallelism=1.0), "blocks-loop"),
         (_s(max_latency=1.5, parallelism=1.0), "serialised"),
         (_s(max_latency=0.25, parallelism=8.0, tokens_peak=40, tokens_total=40), "pool-queued"),
+        # two waves through the thread pool's 40 tokens: twice the latency alone
+        (_s(alone=0.4, max_latency=0.8, parallelism=24.0, sent=50), "pool-queued"),
+        # a slow route that contends a little under the burst is not queued
+        (_s(alone=1.0, max_latency=1.2, parallelism=16.0), "fine"),
         (_s(max_latency=1.5, parallelism=1.0, cpu_busy=0.95), "blocks-loop"),
         (_s(server_errors=15), "errors"),
         (_s(dropped=3), "errors"),

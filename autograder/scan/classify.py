@@ -29,7 +29,7 @@ VERDICTS = ("fine", "blocks-loop", "serialised", "pool-queued", "errors", "skipp
 LAG_LIMIT = 0.1  # s: the probe answers in ~1-5 ms when the loop is free
 LATE_PROBE = 0.05  # s: a probe this late counts towards "at least two"
 QUEUE_MIN = 0.1  # s: extra wait a person notices
-SLOWDOWN = 2.0
+SLOWDOWN = 1.5  # two waves through a pool are 2x: well above it
 ONE_AT_A_TIME = 1.6
 CPU_BOUND = 0.7  # share of one core the app used during the burst
 
