@@ -558,3 +558,21 @@ def test_table_and_html_report_from_synthetic_figures(tmp_path):
     html = page.read_text()
     assert html.count("data:image/png;base64,") == 1 and "/b" in html
     assert result.to_dict()["routes"][0]["verdict"] == "serialised" and not result.all_fine
+
+
+def test_thread_tokens_in_use_during_a_route_not_the_previous_one():
+    from autograder.scan.measure import _tokens
+
+    def rec(t: float, n: int) -> dict:
+        return {"kind": "tokens", "t": t, "borrowed": n, "total": 40}
+
+    # the previous route released its 20 tokens 3 ms into this one's window
+    assert _tokens([rec(1.0, 20), rec(10.003, 0)], 10.0, 12.0) == (0, 40)
+    # a route that borrows them all
+    assert _tokens([rec(1.0, 0), rec(10.5, 12), rec(10.6, 40), rec(11.0, 0)], 10.0, 12.0) == (
+        40,
+        40,
+    )
+    # held since before the window, unchanged throughout (a background worker)
+    assert _tokens([rec(1.0, 30)], 10.0, 12.0) == (30, 40)
+    assert _tokens([], 10.0, 12.0) == (None, None)

@@ -25,6 +25,7 @@ from autograder.session import Session
 
 MIN_BUDGET = 1.5  # s a burst may take before the verdict counts as settled
 MAX_BUDGET = 8.0
+SETTLE = 0.02  # s: the harness notes a change of thread tokens within 5 ms
 
 
 @dataclass
@@ -163,20 +164,23 @@ def _summarise(
 def _tokens(
     report: list[dict[str, Any]], since: float, until: float
 ) -> tuple[int | None, int | None]:
-    """The most thread tokens in use during the window, and the limiter's total."""
+    """The most thread tokens in use during the window, and the limiter's total.
+
+    The harness writes a record when the count changes (checked every 5 ms), so the
+    count at the window's start is the last record before ``since + SETTLE``: tokens the
+    previous route released just before this one began are not counted here."""
+    settle = since + SETTLE
     peak: int | None = None
     total: int | None = None
-    before: dict[str, Any] | None = None
     for r in report:
         if r.get("kind") != "tokens":
             continue
         t = r.get("t", 0.0)
-        if t < since:
-            before = r
+        if t <= settle:
+            peak = int(r.get("borrowed", 0))  # the latest so far: the count at the start
         elif t <= until:
             peak = max(peak or 0, int(r.get("borrowed", 0)))
-            total = int(r.get("total", 0)) or total
-    if before is not None:
-        peak = max(peak or 0, int(before.get("borrowed", 0)))
-        total = total or int(before.get("total", 0)) or None
+        else:
+            break
+        total = int(r.get("total", 0)) or total
     return peak, total
