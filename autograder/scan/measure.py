@@ -17,6 +17,8 @@ from typing import Any
 import psutil
 
 from autograder import load, runner
+from autograder.deaths import death_message
+from autograder.handles import Run
 from autograder.load import Response
 from autograder.scan.classify import LATE_PROBE, Summary
 from autograder.scan.openapi import ScanRequest
@@ -50,7 +52,7 @@ class Measured:
         return unanswered or self.summary.alone is None or self.summary.died is not None
 
 
-def _cpu_seconds(run: runner.Run) -> float | None:
+def _cpu_seconds(run: Run) -> float | None:
     total = 0.0
     found = False
     for p in runner.host_app_processes(run):
@@ -109,7 +111,7 @@ async def measure(session: Session, request: ScanRequest, *, n: int, hang_after:
 
 
 def _summarise(
-    run: runner.Run,
+    run: Run,
     alone: list[Response],
     burst: list[Response],
     burst_started: float | None,
@@ -130,7 +132,7 @@ def _summarise(
     if not run.app_alive():
         assert run.app_process is not None
         code = run.app_process.returncode or 0
-        died = runner.death_message(run, code, before_ready=False)
+        died = death_message(run, code, before_ready=False)
     answered = [r for r in burst if r.done]
     latencies = [r.latency for r in answered if r.latency is not None]
     unanswered = len(burst) - len(answered)

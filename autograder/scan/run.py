@@ -17,6 +17,7 @@ from typing import Any
 
 from autograder import runner
 from autograder.burst import timeline_bars
+from autograder.handles import SubmissionFailed
 from autograder.load import Request
 from autograder.scan import openapi, userfile
 from autograder.scan.classify import classify
@@ -116,7 +117,7 @@ async def scan(target: Target, options: Options) -> ScanResult:
                         restarted_for = f"{plan.method} {plan.path}"
                         log.info("starting the app afresh after %s", restarted_for)
                         break
-        except (runner.SubmissionFailed, RuntimeError) as exc:
+        except (SubmissionFailed, RuntimeError) as exc:
             message = explain_start_failure(str(exc), options.env)
             if queue is None:
                 result.error = message
