@@ -62,12 +62,24 @@ def _new_run(app_file: Path) -> Run:
 
 
 @contextlib.asynccontextmanager
-async def running(app_file: Path) -> AsyncIterator[Run]:
+async def running(
+    app_file: Path,
+    *,
+    env: dict[str, str] | None = None,
+    harness_args: tuple[str, ...] = (),
+    reachable: tuple[str, ...] = (),
+) -> AsyncIterator[Run]:
     """Serve ``app_file`` beside fresh dependency servers; always stop and clean up.
 
+    ``env`` adds settings to the app's environment (the grader's own variables win);
+    ``harness_args`` go to ``autograder.serve`` (what to import, what to watch);
+    ``reachable`` are folders the app's uid must be able to read in the sandbox.
     Raises :class:`SubmissionFailed` when the submission cannot serve.
     """
     run = _new_run(app_file)
+    run.extra_env = dict(env or {})
+    run.harness_args = tuple(harness_args)
+    run.reachable = tuple(reachable)
     try:
         conf = await asyncio.to_thread(environment.confinement)
         run.slot = slots.acquire(str(run.app_file))

@@ -83,12 +83,15 @@ def _spec(
             str(status_w),
             "--report",
             str(run.report_file),
+            *run.harness_args,
         ),
-        app_env={**env, "AUDIT_LOG": str(run.audit_log)},
+        app_env={**run.extra_env, **env, "AUDIT_LOG": str(run.audit_log)},
         app_fds=(app_fd, status_w),
         output_fd=output,
         loopback_up=conf.unshare is not None,
-        expose=tuple(environment.exposed_paths()) if conf.unshare and run.uid is not None else (),
+        expose=(*environment.exposed_paths(), *run.reachable)
+        if conf.unshare and run.uid is not None
+        else (),
         uid=run.uid,
         cgroup_procs=tuple(run.cgroups.procs_files()) if run.cgroups else (),
     )

@@ -42,7 +42,7 @@ def readable_by_others(path: Path) -> bool:
 def served_file(run: Run) -> Path:
     """The file the harness imports: the submission itself, or a readable copy of it when
     its own uid could not read it where it is (sibling modules then stay behind)."""
-    if run.uid is None or readable_by_others(run.app_file):
+    if run.uid is None or run.reachable or readable_by_others(run.app_file):
         return run.app_file
     folder = run.workdir / "submission"
     folder.mkdir(mode=0o755)
