@@ -12,11 +12,11 @@ import contextlib
 import time
 import uuid
 
-from autograder import checks
+from autograder import checks, session
 from autograder.checks import Check
 from autograder.judges import Exercise
 from autograder.load import Request, Response
-from autograder.session import HOST, Figures, Session
+from autograder.session import Figures, Session
 from autograder.slowupstreams import ROW_DELAY, ROWS_PER_REPORT, export_body
 
 N = 20
@@ -37,8 +37,8 @@ async def _stream(port: int, record: Response, firsts: list[float | None], i: in
             firsts[i] = time.monotonic() - record.start
 
     try:
-        reader, writer = await asyncio.open_connection(HOST, port)
-        writer.write(record.request.encode(HOST, port))
+        reader, writer = await asyncio.open_connection(session.HOST, port)
+        writer.write(record.request.encode(session.HOST, port))
         head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
         record.status = int(head[0].split(" ", 2)[1])
         for line in head[1:]:
