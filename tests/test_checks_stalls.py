@@ -65,4 +65,8 @@ def test_rows_and_quotes_depend_on_the_secret():
     hangs = [quote_hangs("s1", f"Q{i}") for i in range(200)]
     assert 60 < sum(hangs) < 140  # about half
     price = quote_body("s1", "ABC")["price"]
-    assert isinstance(price, float) and not math.isnan(price) and price != quote_body("s2", "ABC")["price"]
+    assert (
+        isinstance(price, float)
+        and not math.isnan(price)
+        and price != quote_body("s2", "ABC")["price"]
+    )
