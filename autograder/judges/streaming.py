@@ -20,7 +20,7 @@ from autograder.session import Figures, Session
 from autograder.slowupstreams import ROW_DELAY, ROWS_PER_REPORT, export_body
 
 N = 20
-FIRST_ROW_LIMIT = 0.3  # the source hands out the first row after 50 ms; a buffered export, after 0.5 s
+FIRST_ROW_LIMIT = 0.3  # first row from the source after 50 ms; a buffered export, 0.5 s
 TOTAL_LIMIT = 1.0  # each export takes 10 x 50 ms = 0.5 s at the source's pace
 LAG_LIMIT = 0.2
 GRACE = 0.1
