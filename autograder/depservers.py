@@ -12,7 +12,8 @@ are then refused), ``quit``.
 
 What is recorded, all with ``time.monotonic()`` (one clock for every process):
 
-- upstream: every request (path, start, end) and the peak number in flight at once;
+- upstream: every request (path, start, end) and the peak number in flight at once
+  (the row source and the hanging quotes keep figures of their own: ``slowupstreams.py``);
 - SMTP: every delivered message (recipients, subject, when it arrived and was accepted,
   and the audit-log lines present when it arrived) and the peak number in flight.
 """
@@ -30,6 +31,8 @@ from email import message_from_bytes
 from email.header import decode_header, make_header
 from pathlib import Path
 from typing import Any
+
+from autograder.slowupstreams import SlowUpstreams
 
 UPSTREAM_DELAY = 0.3
 SMTP_DELAY = 0.3
@@ -53,10 +56,12 @@ class Upstream:
         self.in_flight = 0
         self.peak = 0
         self.requests: list[dict[str, Any]] = []
+        self.slow = SlowUpstreams()  # /rows and /quote (slowupstreams.py)
 
     def reset(self) -> None:
         self.peak = self.in_flight
         self.requests = []
+        self.slow.reset()
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -70,7 +75,14 @@ class Upstream:
                 }
                 if int(headers.get("content-length", "0") or 0):
                     await reader.readexactly(int(headers["content-length"]))
-                status, body = await self._answer(method, urllib.parse.urlsplit(target).path)
+                url = urllib.parse.urlsplit(target)
+                if self.slow.handles(url.path):
+                    answer = await self.slow.answer(method, url, reader)
+                    if answer is None:  # a hanging call the caller gave up on
+                        break
+                    status, body = answer
+                else:
+                    status, body = await self._answer(method, url.path)
                 payload = json.dumps(body).encode()
                 close = headers.get("connection", "").lower() == "close"
                 writer.write(
@@ -186,6 +198,7 @@ async def serve(upstream_fd: int, smtp_fd: int, audit_log: Path | None) -> None:
                         "upstream": {"peak": upstream.peak, "requests": upstream.requests},
                         "smtp": {"peak": mailbox.peak, "messages": mailbox.messages},
                         "smtp_listening": smtp_server is not None,
+                        "slow": upstream.slow.stats(),
                     }
                 )
             elif command == "reset":

@@ -20,7 +20,9 @@ def _load() -> dict[str, Exercise]:
         blocking_sleep,
         blocking_smtp,
         cpu_bound,
+        streaming,
         threadpool_exhaustion,
+        timeouts,
     )
 
     modules = (
@@ -30,6 +32,8 @@ def _load() -> dict[str, Exercise]:
         threadpool_exhaustion,
         cpu_bound,
         background_tasks,
+        streaming,
+        timeouts,
     )
     return {m.EXERCISE.id: m.EXERCISE for m in modules}
 
