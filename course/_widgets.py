@@ -1,4 +1,5 @@
-"""Small helpers shared by the course notebooks: a Run button for knobs, a burst's picture.
+"""Widget helpers shared by the course notebooks: a Run button for knobs, and running a
+coroutine on a fresh loop (a click handler cannot ``await`` on the kernel's loop).
 
 Widgets only act when clicked, so a notebook executed headless (CI, nbconvert: no
 widget front end) displays the panel and moves on; its plain cells run the defaults.
@@ -12,10 +13,6 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import ipywidgets as widgets
-from matplotlib.figure import Figure
-
-from autograder import plots
-from autograder.lab import Burst
 
 T = TypeVar("T")
 
@@ -39,14 +36,6 @@ def run_button(
 
     button.on_click(clicked)
     return widgets.VBox([*controls.values(), button, out])
-
-
-def burst_figure(burst: Burst, title: str, *, probe_title: str = "/health latency") -> Figure:
-    """A burst's request timeline above the latency of the probes sent meanwhile, on one
-    time axis (ms since the burst's first request)."""
-    return plots.burst_figure(
-        burst.responses, burst.probes, title=title, started=burst.started, probe_title=probe_title
-    )
 
 
 def run_in_fresh_loop(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
