@@ -8,6 +8,7 @@ must fail the grader and its reference fix pass; the CLI is driven with answers 
 
 from __future__ import annotations
 
+import ast
 import math
 import os
 import re
@@ -20,7 +21,8 @@ import pytest
 from autograder import lab
 from autograder.drills import predict, questions, spot_fix
 from autograder.drills.catalog import DRILLS, pick
-from autograder.drills.predict import PredictDrill, Tolerance, parse_value, score
+from autograder.drills.predict import PredictDrill, score
+from autograder.drills.scoring import Tolerance, judge, parse_value
 from autograder.drills.show import text_timeline
 from autograder.lab import Burst
 from autograder.load import Request, Response
@@ -70,6 +72,34 @@ def test_every_question_cites_figures_that_a_drill_measures():
         answer = q.model_answer()
         assert "{cite:" not in answer
         assert "python -m autograder drill predict-" in answer
+
+
+def _drill_imports(path) -> set[str]:
+    """The ``autograder.drills`` modules ``path`` imports, anywhere in it (lazy ones too)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        else:
+            continue
+        found |= {n.rsplit(".", 1)[-1] for n in names if n.startswith("autograder.drills.")}
+    return found
+
+
+def test_the_drill_modules_import_no_circle():
+    package = ROOT / "autograder" / "drills"
+    graph = {p.stem: _drill_imports(p) for p in package.glob("*.py") if p.stem != "__init__"}
+    graph = {m: {i for i in imports if i in graph} for m, imports in graph.items()}
+    assert all("terminal" not in i for i in graph.values()), "only the CLI imports the drills"
+
+    def reaches(start: str, target: str, seen: set[str]) -> bool:
+        return any(
+            n == target or (n not in seen and reaches(n, target, seen | {n})) for n in graph[start]
+        )
+
+    assert [m for m in graph if reaches(m, m, {m})] == []
 
 
 def test_a_seed_picks_the_same_session():
@@ -124,6 +154,17 @@ def test_a_prediction_is_scored_against_the_measurement():
     words = next(x for x in predict.DRILLS if x.tolerance is None)
     assert score(words, ("a", "b"), ("a", "b")).passed
     assert not score(words, ("b", "a"), ("a", "b")).passed
+
+
+def test_judge_needs_no_drill():
+    seconds = Tolerance(absolute=0.15, relative=0.3)
+    inside = judge(1.2, 1.0, tolerance=seconds, unit="s")
+    assert inside.passed and inside.allowed == pytest.approx(0.3)
+    assert "off by 0.20 s, allowed 0.30 s: within" in inside.message
+    outside = judge(1.4, 1.0, tolerance=seconds, unit="s")
+    assert not outside.passed and "outside the tolerance" in outside.message
+    assert judge(40.0, 41.0, tolerance=Tolerance(absolute=2), unit="in flight").passed
+    assert not judge(("a",), ("a", "b"), tolerance=None, unit="").passed
 
 
 def test_text_timeline_draws_a_staircase():

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import random
 
-from autograder.drills import predict, questions, spot_fix
-from autograder.drills.predict import PredictDrill
+from autograder.drills import KINDS, predict, questions, spot_fix
+from autograder.drills.predict_drill import PredictDrill
 from autograder.drills.questions import Question
 from autograder.drills.spot_fix import SpotFixDrill
-from autograder.drills.terminal import KINDS
 
 Drill = PredictDrill | SpotFixDrill | Question
 
-DRILLS: dict[str, Drill] = {d.id: d for d in [*predict.DRILLS, *spot_fix.DRILLS, *questions.DRILLS]}
+_ALL: list[Drill] = [*predict.DRILLS, *spot_fix.DRILLS, *questions.DRILLS]
+DRILLS: dict[str, Drill] = {d.id: d for d in _ALL}
 
 
 def pick(n: int, *, seed: int | None = None, kind: str | None = None) -> list[Drill]:

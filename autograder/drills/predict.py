@@ -1,343 +1,26 @@
-"""Predict, then measure: a snippet, a load, a figure to guess, and the live measurement.
+"""The predict drills: what each serves, what load it sends, what to guess, and why.
 
-Each drill serves one snippet from ``snippets/predict/`` with :func:`autograder.lab.serve`
-(the grader's runner: its own process, beside the dependency servers), sends the load
-from outside and reads one figure: total time, the slowest request, the upstream's peak
-in flight, a ``/health`` percentile, or the lines background tasks wrote. The learner's
-prediction is scored against that measurement, never against an answer key; the
-reference answer is only what an expert would say, and the tests check that it lands
-within the drill's own tolerance of a live run.
+Data only: the record is :class:`autograder.drills.predict_drill.PredictDrill`, the
+figures come from :mod:`autograder.drills.measures`, the scoring from
+:mod:`autograder.drills.scoring`. Each reference answer is what an expert would say;
+the slow tests check it lands within the drill's own tolerance of a live run.
 """
 
 from __future__ import annotations
 
-import math
 import os
-import re
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 
-import psutil
-
-from autograder import lab
-from autograder.lab import Burst, LabApp
-
-SNIPPETS = Path(__file__).resolve().parent / "snippets" / "predict"
-
-Value = float | tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    """How far a prediction may sit from the measurement: the larger of the two bounds."""
-
-    absolute: float = 0.0
-    relative: float = 0.0
-
-    def allowed(self, measured: float) -> float:
-        return max(self.absolute, self.relative * abs(measured))
-
-    def describe(self, unit: str) -> str:
-        parts = []
-        if self.relative:
-            parts.append(f"±{self.relative:.0%}".replace("%", " %"))
-        if self.absolute:
-            parts.append(f"±{_fmt(self.absolute, unit)}")
-        return " or ".join(parts) + (", whichever is larger" if len(parts) == 2 else "")
-
-
-@dataclass
-class Measurement:
-    """What the drill measured: the figure to score, and what to show beside it."""
-
-    value: Value
-    burst: Burst | None = None
-    notes: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Score:
-    passed: bool
-    predicted: Value
-    measured: Value
-    allowed: float | None
-    message: str
-
-
-@dataclass(frozen=True)
-class PredictDrill:
-    id: str
-    title: str
-    topic: str
-    snippet: str  # file name in snippets/predict/
-    load: str  # the load, in words
-    question: str  # the figure to predict, in words
-    unit: str  # "s", "in flight", "cores", or "" for a list of words
-    reference: Callable[[], Value]  # what an expert predicts (may depend on os.cpu_count())
-    tolerance: Tolerance | None  # None: words, compared exactly
-    measure: Callable[[LabApp], Measurement]
-    explanation: str  # two sentences: why the figure is what it is
-    kind: str = "predict"
-
-    @property
-    def path(self) -> Path:
-        return SNIPPETS / self.snippet
-
-    def source(self) -> str:
-        return self.path.read_text()
-
-    def prompt(self) -> str:
-        how = (
-            "type the words in order, separated by spaces (or 'none')"
-            if self.tolerance is None
-            else f"scored within {self.tolerance.describe(self.unit)} of the measurement"
-        )
-        return f"Load: {self.load}\nPredict: {self.question} ({how})"
-
-    def reference_text(self) -> str:
-        return format_value(self.reference(), self.unit)
-
-    def parse(self, text: str) -> Value:
-        return parse_value(text, words=self.tolerance is None)
-
-    def run(self) -> Measurement:
-        """Serve the snippet, send the load, measure (about 1-3 s)."""
-        with lab.serve(self.path) as app:
-            return self.measure(app)
-
-    def score(self, predicted: Value, measured: Measurement) -> Score:
-        return score(self, predicted, measured.value)
-
-
-# -- values -------------------------------------------------------------------------------
-
-
-def _fmt(x: float, unit: str) -> str:
-    if unit == "s":
-        return f"{x:.2f} s"
-    if unit:
-        return f"{x:g} {unit[:-1] if x == 1 and unit.endswith('s') else unit}"
-    return f"{x:g}"
-
-
-def format_value(value: Value, unit: str) -> str:
-    if isinstance(value, tuple):
-        return " ".join(value) if value else "none"
-    return _fmt(value, unit)
-
-
-# A number, an optional time unit, then any words ("40 in flight", "2 cores").
-_NUMBER = re.compile(
-    r"^\s*([-+]?(?:\d+\.?\d*|\.\d+))\s*(ms|s|sec|secs|seconds)?(?:\s+[a-z][a-z ]*)?\s*$", re.I
+from autograder.drills.measures import (
+    cores_busy,
+    health_under,
+    slowest_request,
+    task_lines,
+    total_time,
+    upstream_peak,
+    weather_peak,
 )
-
-
-def parse_value(text: str, *, words: bool) -> Value:
-    """A prediction as typed: ``0.3``, ``300ms``, ``1.2 s``, ``40 in flight``; or words in order."""
-    if words:
-        tokens = [t for t in re.split(r"[\s,;>]+", text.strip().lower()) if t]
-        return () if tokens in ([], ["none"], ["nothing"]) else tuple(tokens)
-    m = _NUMBER.match(text)
-    if not m:
-        raise ValueError(f"not a number: {text!r} (try 0.3, 300ms or 40)")
-    value = float(m.group(1))
-    return value / 1000 if (m.group(2) or "").lower() == "ms" else value
-
-
-def score(drill: PredictDrill, predicted: Value, measured: Value) -> Score:
-    """Score a prediction against the live measurement, within the drill's tolerance."""
-    shown = format_value(measured, drill.unit)
-    if drill.tolerance is None or isinstance(measured, tuple) or isinstance(predicted, tuple):
-        ok = predicted == measured
-        return Score(
-            ok,
-            predicted,
-            measured,
-            None,
-            f"measured: {shown}; you said: {format_value(predicted, drill.unit)} "
-            f"({'right' if ok else 'not what happened'})",
-        )
-    if math.isnan(measured):
-        return Score(False, predicted, measured, None, "nothing was measured (the app failed?)")
-    allowed = drill.tolerance.allowed(measured)
-    off = predicted - measured
-    ok = abs(off) <= allowed
-    return Score(
-        ok,
-        predicted,
-        measured,
-        allowed,
-        f"measured: {shown}; you said: {_fmt(predicted, drill.unit)} "
-        f"(off by {_fmt(abs(off), drill.unit)}, allowed {_fmt(allowed, drill.unit)}: "
-        f"{'within' if ok else 'outside'} the tolerance)",
-    )
-
-
-# -- measurements -------------------------------------------------------------------------
-
-
-def _ms(x: float) -> str:
-    return f"{x * 1000:.0f} ms"
-
-
-def _burst(app: LabApp, method: str, path: str | list[str], n: int | None, probe: str) -> Burst:
-    app.request(method, path if isinstance(path, str) else path[0])  # warm-up: first-call costs
-    app.reset_stats()
-    return app.burst(method, path, n, probe=probe)
-
-
-def _timing_notes(b: Burst) -> dict[str, str]:
-    lat = b.latencies
-    notes = {
-        "answered": f"{len(b.answered)} of {len(b.responses)}",
-        "total time": f"{b.total:.2f} s",
-        "fastest / slowest request": f"{min(lat, default=math.nan):.2f} s / {b.slowest:.2f} s",
-        "waves of answers": str(b.waves()),
-    }
-    if b.probes:
-        notes["probe p95 / worst"] = f"{_ms(b.probe_p95())} / {_ms(b.max_probe_latency)}"
-    return notes
-
-
-def total_time(
-    method: str, path: str, n: int, probe: str = "loop"
-) -> Callable[[LabApp], Measurement]:
-    def measure(app: LabApp) -> Measurement:
-        b = _burst(app, method, path, n, probe)
-        return Measurement(b.total, b, _timing_notes(b))
-
-    return measure
-
-
-def slowest_request(method: str, path: str, n: int) -> Callable[[LabApp], Measurement]:
-    def measure(app: LabApp) -> Measurement:
-        b = _burst(app, method, path, n, "loop")
-        return Measurement(b.slowest, b, _timing_notes(b))
-
-    return measure
-
-
-def upstream_peak(n: int, figure: str = "peak") -> Callable[[LabApp], Measurement]:
-    """``n`` requests at ``/items/1..n``; the upstream's peak in flight (or the total time)."""
-
-    def measure(app: LabApp) -> Measurement:
-        b = _burst(app, "GET", [f"/items/{i}" for i in range(1, n + 1)], None, "loop")
-        peak = app.stats()["upstream"]["peak"]
-        notes = {"upstream peak in flight": str(peak), **_timing_notes(b)}
-        return Measurement(float(peak) if figure == "peak" else b.total, b, notes)
-
-    return measure
-
-
-def weather_peak(n: int) -> Callable[[LabApp], Measurement]:
-    def measure(app: LabApp) -> Measurement:
-        b = _burst(app, "GET", [f"/weather/city{i}" for i in range(n)], None, "loop")
-        peak = app.stats()["upstream"]["peak"]
-        return Measurement(
-            float(peak), b, {"upstream peak in flight": str(peak), **_timing_notes(b)}
-        )
-
-    return measure
-
-
-def health_under(method: str, path: str, n: int, figure: str) -> Callable[[LabApp], Measurement]:
-    """``n`` requests at once while ``/health`` is probed every 20 ms; ``figure`` is
-    ``p95`` or ``worst`` (of /health) or ``total`` (of the burst)."""
-
-    def measure(app: LabApp) -> Measurement:
-        app.request("GET", "/health")
-        b = app.burst(method, path, n, probe="/health")
-        value = {"p95": b.probe_p95(), "worst": b.max_probe_latency, "total": b.total}[figure]
-        notes = {
-            "/health p95 / worst": f"{_ms(b.probe_p95())} / {_ms(b.max_probe_latency)}",
-            "/health probes": str(len(b.probe_latencies)),
-            **_timing_notes(b),
-        }
-        return Measurement(value, b, notes)
-
-    return measure
-
-
-def _cpu_seconds(procs: list[psutil.Process]) -> float:
-    total = 0.0
-    for p in procs:
-        try:
-            t = p.cpu_times()
-            total += t.user + t.system
-        except psutil.Error:
-            continue
-    return total
-
-
-def cores_busy(method: str, path: str, n: int) -> Callable[[LabApp], Measurement]:
-    """``n`` requests at once; the app process's CPU seconds (read from the OS, outside the
-    app) divided by the wall time of the burst: how many cores it kept busy on average."""
-
-    def measure(app: LabApp) -> Measurement:
-        app.request("GET", "/health")
-        procs = app.processes()
-        before = _cpu_seconds(procs)
-        b = app.burst(method, path, n, probe="/health")
-        cpu = _cpu_seconds(procs) - before
-        wall = b.finished - b.started
-        notes = {
-            "CPU seconds used by the app": f"{cpu:.2f} s in {wall:.2f} s of wall time",
-            "/health p95 / worst": f"{_ms(b.probe_p95())} / {_ms(b.max_probe_latency)}",
-            **_timing_notes(b),
-        }
-        busy = cpu / wall if procs and wall > 0 else math.nan
-        return Measurement(busy, b, notes)
-
-    return measure
-
-
-def _audit(app: LabApp) -> list[str]:
-    try:
-        return app.run.audit_log.read_text().splitlines()
-    except OSError:
-        return []
-
-
-def _errors_logged(app: LabApp) -> list[str]:
-    return [
-        r["message"] for r in app.inside() if r.get("kind") == "log" and r.get("levelno", 0) >= 40
-    ]
-
-
-def _poll(done: Callable[[], bool], within: float) -> bool:
-    """Poll a condition the app's own output will make true (files, log records)."""
-    deadline = time.monotonic() + within
-    while not done():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
-
-
-def task_lines(path: str, *, expected_lines: int) -> Callable[[LabApp], Measurement]:
-    """One POST; then the lines its background tasks wrote to AUDIT_LOG, in order.
-
-    Reading stops when ``expected_lines`` are there or when the app logged an error (an
-    exception escaping the tasks ends the request: nothing of it runs after that).
-    """
-
-    def measure(app: LabApp) -> Measurement:
-        r = app.request("POST", path)
-        _poll(lambda: len(_audit(app)) >= expected_lines or bool(_errors_logged(app)), 5.0)
-        lines = tuple(_audit(app))
-        errors = _errors_logged(app)
-        after = app.request("POST", path)  # is the service still answering?
-        notes = {
-            "response": f"{r.status} after {_ms(r.latency or math.nan)} (before any task ran)",
-            "AUDIT_LOG": " / ".join(lines) or "(empty)",
-            "errors logged": "; ".join(e.splitlines()[0] for e in errors) or "none",
-            "next request": f"{after.status}",
-        }
-        return Measurement(lines, None, notes)
-
-    return measure
+from autograder.drills.predict_drill import SNIPPETS, PredictDrill, score
+from autograder.drills.scoring import Tolerance
 
 
 def _cores() -> int:
@@ -350,16 +33,12 @@ WORK_S = 0.25  # snippets/predict/cpucost.py sizes each CPU job to this
 # -- the drills ---------------------------------------------------------------------------
 
 
-def _d(**kw: object) -> PredictDrill:
-    return PredictDrill(**kw)  # type: ignore[arg-type]
-
-
 SECONDS = Tolerance(absolute=0.15, relative=0.3)
 # CPU time on a shared 2-core VM drifts more than a sleep does.
 CPU_SECONDS = Tolerance(absolute=0.15, relative=0.4)
 
 DRILLS: list[PredictDrill] = [
-    _d(
+    PredictDrill(
         id="predict-async-sleep",
         title="await asyncio.sleep in async def",
         topic="the event loop",
@@ -373,7 +52,7 @@ DRILLS: list[PredictDrill] = [
         explanation="Every request suspends at its await and the loop serves the others "
         "meanwhile, so 20 waits of 0.3 s overlap. The total is one wait plus a few ms of parsing.",
     ),
-    _d(
+    PredictDrill(
         id="predict-sleep-in-async",
         title="time.sleep in async def",
         topic="the event loop",
@@ -387,7 +66,7 @@ DRILLS: list[PredictDrill] = [
         explanation="time.sleep holds the only thread that runs the event loop, so the 10 "
         "requests run one after another: 10 x 0.2 s. Nothing else (not even /health) is served meanwhile.",
     ),
-    _d(
+    PredictDrill(
         id="predict-def-sleep",
         title="time.sleep in a plain def endpoint",
         topic="def vs async def",
@@ -401,7 +80,7 @@ DRILLS: list[PredictDrill] = [
         explanation="FastAPI runs a def endpoint in a worker thread (Starlette's "
         "run_in_threadpool, up to 40 at once), so the 20 sleeps overlap. The loop stays free.",
     ),
-    _d(
+    PredictDrill(
         id="predict-def-limiter",
         title="100 requests at a def endpoint: the 40-token limiter",
         topic="thread-pool exhaustion",
@@ -416,7 +95,7 @@ DRILLS: list[PredictDrill] = [
         "only 40 upstream calls are ever in flight and the rest queue. That is not "
         "asyncio's default executor (min(32, cpus + 4)): a different pool.",
     ),
-    _d(
+    PredictDrill(
         id="predict-def-limiter-total",
         title="100 requests at a def endpoint: how long in all",
         topic="thread-pool exhaustion",
@@ -430,7 +109,7 @@ DRILLS: list[PredictDrill] = [
         explanation="40 tokens make waves of 40, 40 and 20 upstream calls: three times 0.3 s. "
         "An async client (or a larger limiter) would answer all 100 in one wave.",
     ),
-    _d(
+    PredictDrill(
         id="predict-sync-http-in-async",
         title="a synchronous HTTP call in async def",
         topic="blocking I/O",
@@ -445,7 +124,7 @@ DRILLS: list[PredictDrill] = [
         "request is not even read before the previous call ends: the upstream sees one at a "
         "time. httpx.AsyncClient (awaited) would put all 5 in flight.",
     ),
-    _d(
+    PredictDrill(
         id="predict-to-thread-default",
         title="asyncio.to_thread on a stock default executor",
         topic="thread pools",
@@ -461,7 +140,7 @@ DRILLS: list[PredictDrill] = [
         "of min(32, os.cpu_count() + 4) workers when nobody sets one. It is not AnyIO's "
         "40-token limiter, which only def endpoints and dependencies go through.",
     ),
-    _d(
+    PredictDrill(
         id="predict-async-dep-blocks",
         title="an async dependency that blocks",
         topic="dependencies",
@@ -475,7 +154,7 @@ DRILLS: list[PredictDrill] = [
         explanation="An async def dependency runs on the event loop like an async endpoint, "
         "so its time.sleep serialises every request: 10 x 0.2 s. The endpoint being async changes nothing.",
     ),
-    _d(
+    PredictDrill(
         id="predict-sync-dep",
         title="a def dependency of an async endpoint",
         topic="dependencies",
@@ -489,7 +168,7 @@ DRILLS: list[PredictDrill] = [
         explanation="FastAPI runs a def dependency in the thread pool even when the endpoint "
         "is async, so the 10 connects overlap. Only blocking code written inside async def runs on the loop.",
     ),
-    _d(
+    PredictDrill(
         id="predict-bg-order",
         title="the order of background tasks",
         topic="background tasks",
@@ -505,7 +184,7 @@ DRILLS: list[PredictDrill] = [
         "registration order, each awaited before the next starts. A def task runs in the "
         "thread pool and an async task on the loop, but neither overtakes the other.",
     ),
-    _d(
+    PredictDrill(
         id="predict-bg-exception",
         title="a background task that raises",
         topic="background tasks",
@@ -520,7 +199,7 @@ DRILLS: list[PredictDrill] = [
         "'third' never runs; the client already had its 200, and the error only reaches the "
         "server log. Catch and log inside each task that may fail.",
     ),
-    _d(
+    PredictDrill(
         id="predict-cpu-in-async",
         title="CPU work inside async def",
         topic="CPU-bound work",
@@ -535,7 +214,7 @@ DRILLS: list[PredictDrill] = [
         "the start waits for all of them: about 4 x 0.25 s. A p95 near the whole CPU time "
         "means the loop was never free.",
     ),
-    _d(
+    PredictDrill(
         id="predict-cpu-to-thread-health",
         title="pbkdf2 in asyncio.to_thread: /health",
         topic="CPU-bound work",
@@ -551,7 +230,7 @@ DRILLS: list[PredictDrill] = [
         "keeps running Python and answers /health in milliseconds. That is true of C code "
         "that releases the GIL, not of threads in general.",
     ),
-    _d(
+    PredictDrill(
         id="predict-cpu-to-thread-cores",
         title="pbkdf2 in asyncio.to_thread: cores used",
         topic="CPU-bound work",
@@ -568,7 +247,7 @@ DRILLS: list[PredictDrill] = [
         "there is, so the process uses all of them. More threads than cores would not make "
         "CPU work any faster.",
     ),
-    _d(
+    PredictDrill(
         id="predict-cpu-python-thread",
         title="pure-Python CPU work in asyncio.to_thread: cores used",
         topic="CPU-bound work",
@@ -585,7 +264,7 @@ DRILLS: list[PredictDrill] = [
         "the process never uses more than one core, however many there are. Only a process "
         "pool runs them in parallel (and frees the loop).",
     ),
-    _d(
+    PredictDrill(
         id="predict-lock",
         title="a lock held across an await",
         topic="locks",
@@ -600,7 +279,7 @@ DRILLS: list[PredictDrill] = [
         "in at a time, so the tenth waits for nine refreshes before its own: 10 x 0.1 s. "
         "Hold a lock only around the state it protects, not around I/O.",
     ),
-    _d(
+    PredictDrill(
         id="predict-file-write",
         title="blocking file writes in async def",
         topic="blocking I/O",
@@ -616,3 +295,6 @@ DRILLS: list[PredictDrill] = [
         "waits for all of them. asyncio.to_thread (or a def endpoint) moves them off the loop.",
     ),
 ]
+
+
+__all__ = ["DRILLS", "SNIPPETS", "PredictDrill", "score"]

@@ -3,31 +3,37 @@
 Each drill is an :class:`autograder.judges.Exercise` of its own (a scenario that
 measures through :class:`autograder.session.Session`, a judge made of
 :mod:`autograder.checks`), graded with :func:`autograder.grade.grade_async`: the same
-runner, dependency servers, load client and loop probe as the six graded exercises.
-Starters and reference fixes live in ``snippets/fix/<id>/``.
+runner, dependency servers, load client and loop probe as the graded exercises, with
+their limits (``blocking-sleep``'s burst: 20 at once in under 1 s, the loop never
+blocked over 200 ms; ``background-tasks``' staggered requests) and their scenario shapes
+(:mod:`autograder.judges.scenarios`). Starters and reference fixes live in
+``snippets/fix/<id>/``.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from autograder import checks
 from autograder.checks import Check
 from autograder.depservers import legacy_body, weather_body
 from autograder.judges import Exercise
+from autograder.judges import background_tasks as staggered
+from autograder.judges import blocking_sleep as burst
+from autograder.judges.scenarios import burst_figures, staggered_under_probe
 from autograder.load import Request, Response
 from autograder.session import Figures, Session
 from autograder.verdict import Verdict
 
 SNIPPETS = Path(__file__).resolve().parent / "snippets" / "fix"
 
-N = 20
-TOTAL_LIMIT = 1.0
-LAG_LIMIT = 0.2
-GRACE = 0.1
+# The graded exercises' limits, not copies: a burst of N at once, all answered within
+# TOTAL_LIMIT, the loop never blocked over LAG_LIMIT.
+N, TOTAL_LIMIT, LAG_LIMIT, GRACE = burst.N, burst.TOTAL_LIMIT, burst.LAG_LIMIT, burst.GRACE
+WAITED = TOTAL_LIMIT + GRACE
 
 
 @dataclass(frozen=True)
@@ -65,17 +71,9 @@ class SpotFixDrill:
 # -- scenarios ------------------------------------------------------------------------------
 
 
-async def _burst_under_probe(
-    s: Session, requests: Sequence[Request], *, warm_up: Request, reset: bool = False
-) -> tuple[list[Response], tuple[float | None, int]]:
-    return await s.probed_burst(
-        warm_up, requests, give_up_after=TOTAL_LIMIT + GRACE, reset_deps=reset
-    )
-
-
 def _concurrent(f: Figures, what: str) -> Check:
     return checks.all_finished_within(
-        "concurrent", f.requests, TOTAL_LIMIT, waited=TOTAL_LIMIT + GRACE, what=what
+        "concurrent", f.requests, TOTAL_LIMIT, waited=f.waited, what=what
     )
 
 
@@ -103,14 +101,11 @@ def _ids(r: Response) -> int:
 async def measure_file_write(s: Session) -> Figures:
     tag = uuid.uuid4().hex[:6]
     notes = [Request("POST", "/notes", {"note_id": f"{tag}-{i}", "text": "hi"}) for i in range(N)]
-    responses, loop = await _burst_under_probe(
-        s, notes, warm_up=Request("POST", "/notes", {"note_id": f"warm-{tag}", "text": "hi"})
-    )
+    warm_up = Request("POST", "/notes", {"note_id": f"warm-{tag}", "text": "hi"})
+    responses, loop = await s.probed_burst(warm_up, notes, give_up_after=WAITED)
     lines = set(s.audit_lines())
     stored = sum(1 for i in range(N) if f"note {tag}-{i}: hi" in lines)
-    return s.figures(
-        requests=responses, waited=TOTAL_LIMIT + GRACE, loop=loop, extra={"notes_stored": stored}
-    )
+    return s.figures(requests=responses, waited=WAITED, loop=loop, extra={"notes_stored": stored})
 
 
 def judge_file_write(f: Figures) -> list[Check]:
@@ -138,8 +133,7 @@ def judge_file_write(f: Figures) -> list[Check]:
 
 async def measure_dependency(s: Session) -> Figures:
     requests = [Request("GET", f"/accounts/{i}") for i in range(1, N + 1)]
-    responses, loop = await _burst_under_probe(s, requests, warm_up=Request("GET", "/accounts/0"))
-    return s.figures(requests=responses, waited=TOTAL_LIMIT + GRACE, loop=loop)
+    return await burst_figures(s, Request("GET", "/accounts/0"), requests, waited=WAITED)
 
 
 def judge_dependency(f: Figures) -> list[Check]:
@@ -161,19 +155,15 @@ def judge_dependency(f: Figures) -> list[Check]:
 
 async def measure_middleware(s: Session) -> Figures:
     requests = [Request("GET", f"/reports/{i}") for i in range(1, N + 1)]
-    responses, loop = await _burst_under_probe(
-        s, requests, warm_up=Request("GET", "/reports/0"), reset=True
+    f = await burst_figures(
+        s, Request("GET", "/reports/0"), requests, waited=WAITED, reset_deps=True
     )
-    stats = await s.deps_stats()
-    return s.figures(
-        requests=responses,
-        waited=TOTAL_LIMIT + GRACE,
-        loop=loop,
-        extra={
-            "upstream_peak_in_flight": stats["upstream"]["peak"],
-            "permission_checks": len(stats["upstream"]["requests"]),
-        },
-    )
+    upstream = (await s.deps_stats())["upstream"]  # one reading: the peak and the calls agree
+    checked = {
+        "upstream_peak_in_flight": upstream["peak"],
+        "permission_checks": len(upstream["requests"]),
+    }
+    return replace(f, extra=checked)
 
 
 def judge_middleware(f: Figures) -> list[Check]:
@@ -205,17 +195,19 @@ async def measure_lock(s: Session) -> Figures:
     tag = uuid.uuid4().hex[:6]
     cities = [f"city-{tag}-{i}" for i in range(N)]
     requests = [Request("GET", f"/weather/{c}") for c in cities]
-    responses, loop = await _burst_under_probe(
-        s, requests, warm_up=Request("GET", f"/weather/warm-{tag}"), reset=True
+    warm_up = Request("GET", f"/weather/warm-{tag}")
+    f = await burst_figures(
+        s, warm_up, requests, waited=WAITED, reset_deps=True, upstream_peak=True
     )
-    stats = await s.deps_stats()
-    extra: dict[str, object] = {"upstream_peak_in_flight": stats["upstream"]["peak"]}
-    if all(r.done for r in responses):  # the same cities again: all from the cache
-        await s.reset_deps()
-        again = await s.burst(requests, give_up_after=TOTAL_LIMIT + GRACE)
-        extra["second_round_answered"] = sum(1 for r in again if r.done and r.status == 200)
-        extra["second_round_upstream_calls"] = len((await s.deps_stats())["upstream"]["requests"])
-    return s.figures(requests=responses, waited=TOTAL_LIMIT + GRACE, loop=loop, extra=extra)
+    if not all(r.done for r in f.requests):
+        return f
+    await s.reset_deps()  # the same cities again: all from the cache
+    again = await s.burst(requests, give_up_after=WAITED)
+    second = {
+        "second_round_answered": sum(1 for r in again if r.done and r.status == 200),
+        "second_round_upstream_calls": len((await s.deps_stats())["upstream"]["requests"]),
+    }
+    return replace(f, extra={**f.extra, **second})
 
 
 def judge_lock(f: Figures) -> list[Check]:
@@ -245,20 +237,21 @@ def judge_lock(f: Figures) -> list[Check]:
 
 # fix-background-sync-http -----------------------------------------------------------------
 
-SIGNUP_INTERVAL = 0.03
-SIGNUP_LIMIT = 0.1
-WEBHOOK_WAIT = 5.0
+# background-tasks' shape and limits: requests INTERVAL apart, each answered within
+# EACH_LIMIT, the work after the response done within DELIVERY_LIMIT.
+SIGNUPS = staggered.N
+SIGNUP_WAITED = SIGNUPS * staggered.INTERVAL + staggered.EACH_LIMIT + staggered.GRACE
 
 
 async def measure_background(s: Session) -> Figures:
     base = 1000 + uuid.uuid4().int % 100_000 * 100
-    ids = [base + i for i in range(10)]
-    s.start_loop_probe()
-    await s.send(Request("POST", "/signup", {"user_id": base - 1}))
-    responses = await s.staggered(
+    ids = [base + i for i in range(SIGNUPS)]
+    responses = await staggered_under_probe(
+        s,
+        Request("POST", "/signup", {"user_id": base - 1}),
         [Request("POST", "/signup", {"user_id": i}) for i in ids],
-        interval=SIGNUP_INTERVAL,
-        give_up_after=len(ids) * SIGNUP_INTERVAL + SIGNUP_LIMIT + 0.4,
+        interval=staggered.INTERVAL,
+        give_up_after=SIGNUP_WAITED,
     )
 
     async def reached() -> set[int]:
@@ -268,11 +261,11 @@ async def measure_background(s: Session) -> Figures:
     async def all_reached() -> bool:
         return len(await reached()) == len(ids)
 
-    await s.wait_until(all_reached, wait_at_most=WEBHOOK_WAIT)
+    await s.wait_until(all_reached, wait_at_most=staggered.DELIVERY_LIMIT)
     loop = await s.stop_loop_probe()
     return s.figures(
         requests=responses,
-        waited=len(ids) * SIGNUP_INTERVAL + SIGNUP_LIMIT + 0.4,
+        waited=SIGNUP_WAITED,
         loop=loop,
         extra={"webhooks_delivered": len(await reached()), "signups": len(ids)},
     )
@@ -281,7 +274,10 @@ async def measure_background(s: Session) -> Figures:
 def judge_background(f: Figures) -> list[Check]:
     return [
         checks.each_answered_within(
-            "fast-answers", f.requests, SIGNUP_LIMIT, what="sign-ups sent 30 ms apart"
+            "fast-answers",
+            f.requests,
+            staggered.EACH_LIMIT,
+            what=f"sign-ups sent {staggered.INTERVAL * 1000:.0f} ms apart",
         ),
         checks.bodies_match(
             "responses",
@@ -292,9 +288,9 @@ def judge_background(f: Figures) -> list[Check]:
         checks.at_least(
             "crm-notified",
             f.extra.get("webhooks_delivered", 0),
-            f.extra.get("signups", 10),
+            f.extra.get("signups", SIGNUPS),
             message="the CRM heard about {value} of {minimum:.0f} sign-ups within "
-            f"{WEBHOOK_WAIT:.0f} s",
+            f"{staggered.DELIVERY_LIMIT:.0f} s",
         ),
         _loop_free(f),
     ]
@@ -305,14 +301,13 @@ def judge_background(f: Figures) -> list[Check]:
 
 async def measure_executor(s: Session) -> Figures:
     requests = [Request("GET", f"/inventory/{i}") for i in range(1, N + 1)]
-    responses, loop = await _burst_under_probe(
-        s, requests, warm_up=Request("GET", "/inventory/0"), reset=True
-    )
-    return s.figures(
-        requests=responses,
-        waited=TOTAL_LIMIT + GRACE,
-        loop=loop,
-        extra={"upstream_peak_in_flight": await s.upstream_peak()},
+    return await burst_figures(
+        s,
+        Request("GET", "/inventory/0"),
+        requests,
+        waited=WAITED,
+        reset_deps=True,
+        upstream_peak=True,
     )
 
 
@@ -352,7 +347,7 @@ DRILLS: list[SpotFixDrill] = [
         "Saving a note takes a tenth of a second, yet twenty users saving at once wait two "
         "seconds, and the health check times out meanwhile.",
         f"{N} POST /notes at once must all be answered within {TOTAL_LIMIT:.0f} s, every note "
-        "in AUDIT_LOG, the loop never blocked over 200 ms",
+        f"in AUDIT_LOG, the loop never blocked over {LAG_LIMIT * 1000:.0f} ms",
         ("concurrent", "responses", "stored", "loop-free"),
         measure_file_write,
         judge_file_write,
@@ -363,7 +358,7 @@ DRILLS: list[SpotFixDrill] = [
         "Each account lookup should take about 0.2 s (the driver's connect), but under a "
         "burst they come back one after another.",
         f"{N} GET /accounts/{{id}} at once within {TOTAL_LIMIT:.0f} s, each still connecting "
-        "(>= 0.15 s), the loop never blocked over 200 ms",
+        f"(>= 0.15 s), the loop never blocked over {LAG_LIMIT * 1000:.0f} ms",
         ("concurrent", "responses", "still-connects", "loop-free"),
         measure_dependency,
         judge_dependency,
@@ -395,8 +390,10 @@ DRILLS: list[SpotFixDrill] = [
         "Sign-ups that stall after the response",
         "A sign-up answers instantly when alone, but sign-ups arriving 30 ms apart start "
         "taking a third of a second each, and the health check stutters.",
-        "10 POST /signup, 30 ms apart, each answered in under 100 ms; every sign-up "
-        "reaches the CRM (the upstream) within 5 s; the loop never blocked over 200 ms",
+        f"{SIGNUPS} POST /signup, {staggered.INTERVAL * 1000:.0f} ms apart, each answered in "
+        f"under {staggered.EACH_LIMIT * 1000:.0f} ms; every sign-up reaches the CRM (the "
+        f"upstream) within {staggered.DELIVERY_LIMIT:.0f} s; the loop never blocked over "
+        f"{LAG_LIMIT * 1000:.0f} ms",
         ("fast-answers", "responses", "crm-notified", "loop-free"),
         measure_background,
         judge_background,

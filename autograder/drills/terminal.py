@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from autograder.drills import KINDS
+
 if TYPE_CHECKING:  # the drills import the engine: only when a drill is run or listed
     from autograder.drills.catalog import Drill, PredictDrill, Question, SpotFixDrill
-
-KINDS = ("predict", "fix", "question")
 
 
 class Console:

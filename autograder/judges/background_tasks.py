@@ -9,6 +9,7 @@ import uuid
 from autograder import checks
 from autograder.checks import Check
 from autograder.judges import Exercise
+from autograder.judges.scenarios import staggered_under_probe
 from autograder.load import Request
 from autograder.session import Figures, Session
 
@@ -32,9 +33,9 @@ def _order_emails(messages: list[dict], order_id: str) -> list[dict]:
 async def measure(s: Session) -> Figures:
     tag = uuid.uuid4().hex[:6]
     ids = [f"ord-{tag}-{i}" for i in range(N)]
-    s.start_loop_probe()
-    await s.send(Request("POST", "/orders", {"order_id": f"warmup-{tag}"}))
-    responses = await s.staggered(
+    responses = await staggered_under_probe(
+        s,
+        Request("POST", "/orders", {"order_id": f"warmup-{tag}"}),
         [Request("POST", "/orders", {"order_id": i}) for i in ids],
         interval=INTERVAL,
         give_up_after=N * INTERVAL + EACH_LIMIT + GRACE,

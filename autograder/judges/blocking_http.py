@@ -6,7 +6,8 @@ from autograder import checks
 from autograder.checks import Check
 from autograder.depservers import weather_body
 from autograder.judges import Exercise
-from autograder.load import Request
+from autograder.judges.scenarios import burst_figures
+from autograder.load import Request, Response
 from autograder.session import Figures, Session
 
 CITIES = (
@@ -20,21 +21,17 @@ GRACE = 0.1  # waited past the limit before the verdict counts as settled
 
 
 async def measure(s: Session) -> Figures:
-    responses, loop = await s.probed_burst(
+    return await burst_figures(
+        s,
         Request("GET", "/weather/warmup"),
         [Request("GET", f"/weather/{c}") for c in CITIES],
-        give_up_after=TOTAL_LIMIT + GRACE,
-        reset_deps=True,
-    )
-    return s.figures(
-        requests=responses,
         waited=TOTAL_LIMIT + GRACE,
-        loop=loop,
-        extra={"upstream_peak_in_flight": await s.upstream_peak()},
+        reset_deps=True,
+        upstream_peak=True,
     )
 
 
-def _expected(r) -> tuple[int, dict]:
+def _expected(r: Response) -> tuple[int, dict]:
     return 200, weather_body(r.request.path.rsplit("/", 1)[1])
 
 

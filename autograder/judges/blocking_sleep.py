@@ -5,6 +5,7 @@ from __future__ import annotations
 from autograder import checks
 from autograder.checks import Check
 from autograder.judges import Exercise
+from autograder.judges.scenarios import burst_figures
 from autograder.load import Request
 from autograder.session import Figures, Session
 
@@ -16,12 +17,9 @@ GRACE = 0.1  # waited past the limit before the verdict counts as settled
 
 
 async def measure(s: Session) -> Figures:
-    responses, loop = await s.probed_burst(
-        Request("GET", "/report"),
-        [Request("GET", "/report")] * N,
-        give_up_after=TOTAL_LIMIT + GRACE,
+    return await burst_figures(
+        s, Request("GET", "/report"), [Request("GET", "/report")] * N, waited=TOTAL_LIMIT + GRACE
     )
-    return s.figures(requests=responses, waited=TOTAL_LIMIT + GRACE, loop=loop)
 
 
 def judge(f: Figures) -> list[Check]:

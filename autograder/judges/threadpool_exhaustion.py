@@ -6,6 +6,7 @@ from autograder import checks
 from autograder.checks import Check
 from autograder.depservers import legacy_body
 from autograder.judges import Exercise
+from autograder.judges.scenarios import burst_figures
 from autograder.load import Request
 from autograder.session import Figures, Session
 
@@ -17,17 +18,13 @@ GRACE = 0.1  # waited past the limit before the verdict counts as settled
 
 async def measure(s: Session) -> Figures:
     # The loop probe runs for the metrics only: parsing 100 requests alone stalls ~0.1 s.
-    responses, loop = await s.probed_burst(
+    return await burst_figures(
+        s,
         Request("GET", "/legacy/0"),
         [Request("GET", f"/legacy/{i}") for i in range(1, N + 1)],
-        give_up_after=TOTAL_LIMIT + GRACE,
-        reset_deps=True,
-    )
-    return s.figures(
-        requests=responses,
         waited=TOTAL_LIMIT + GRACE,
-        loop=loop,
-        extra={"upstream_peak_in_flight": await s.upstream_peak()},
+        reset_deps=True,
+        upstream_peak=True,
     )
 
 

@@ -1,0 +1,50 @@
+"""Scenario shapes the exercises share (the spot-and-fix drills measure with them too).
+
+Each is a few :class:`autograder.session.Session` calls in a fixed order; keeping them
+in one place keeps the exercises and the drills measuring the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from autograder.load import Request, Response
+from autograder.session import Figures, Session
+
+
+async def burst_figures(
+    s: Session,
+    warm_up: Request,
+    requests: Sequence[Request],
+    *,
+    waited: float,
+    reset_deps: bool = False,
+    upstream_peak: bool = False,
+) -> Figures:
+    """All ``requests`` at once under the loop probe (from the warm-up on), given up on
+    after ``waited`` seconds. ``reset_deps`` forgets the warm-up's upstream call;
+    ``upstream_peak`` adds the most calls the upstream had in flight at once
+    (``upstream_peak_in_flight``)."""
+    responses, loop = await s.probed_burst(
+        warm_up, requests, give_up_after=waited, reset_deps=reset_deps
+    )
+    extra = {"upstream_peak_in_flight": await s.upstream_peak()} if upstream_peak else {}
+    return s.figures(requests=responses, waited=waited, loop=loop, extra=extra)
+
+
+async def staggered_under_probe(
+    s: Session,
+    warm_up: Request,
+    requests: Sequence[Request],
+    *,
+    interval: float,
+    give_up_after: float,
+) -> list[Response]:
+    """The loop probe from the warm-up on, then ``requests`` sent ``interval`` apart.
+
+    The probe keeps running (what the service does after answering counts too): the
+    caller stops it with :meth:`Session.stop_loop_probe`.
+    """
+    s.start_loop_probe()
+    await s.send(warm_up)
+    return await s.staggered(requests, interval=interval, give_up_after=give_up_after)
