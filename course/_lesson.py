@@ -8,9 +8,11 @@ not the harness.
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import psutil
@@ -54,6 +56,46 @@ def wait_until(condition: Callable[[], T], within: float = 10.0) -> T:
         assert time.monotonic() < deadline, f"the condition never came true within {within} s"
         time.sleep(0.02)
     return value
+
+
+def cpu_quota() -> tuple[float | None, str]:
+    """This process's cgroup CPU quota in cores (None: no quota) and the file it came from.
+
+    cgroup v2 keeps it in ``cpu.max`` (``"max 100000"`` or ``"200000 100000"``), v1 in
+    ``cpu.cfs_quota_us`` over ``cpu.cfs_period_us`` (quota -1: none).
+    """
+    root = Path("/sys/fs/cgroup")
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        rel = path.lstrip("/")
+        if controllers == "" and (root / rel / "cpu.max").exists():
+            quota, period = (root / rel / "cpu.max").read_text().split()
+            where = str(root / rel / "cpu.max")
+            return (None if quota == "max" else int(quota) / int(period)), where
+        if "cpu" in controllers.split(","):
+            for base in (root / "cpu" / rel, root / "cpu"):
+                if (base / "cpu.cfs_quota_us").exists():
+                    quota = int((base / "cpu.cfs_quota_us").read_text())
+                    period = int((base / "cpu.cfs_period_us").read_text())
+                    where = str(base / "cpu.cfs_quota_us")
+                    return (None if quota < 0 else quota / period), where
+    return None, "no cgroup CPU controller found"
+
+
+def connection_kept_open(port: int, path: str, *, then_wait: float) -> bool:
+    """POST ``path`` on one HTTP/1.1 keep-alive connection, read the answer, wait
+    ``then_wait`` s (while the app runs its background tasks), then send ``GET /health``
+    on the same connection: True if it was answered, False if the server had closed it."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n".encode())
+        first = sock.recv(65536)
+        assert first.startswith(b"HTTP/1.1 "), first[:60]
+        time.sleep(then_wait)
+        try:
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            return sock.recv(65536).startswith(b"HTTP/1.1 200")
+        except (ConnectionError, TimeoutError):
+            return False
 
 
 def burst_figure(burst: Burst, title: str, *, probe_title: str = "/health latency") -> Figure:

@@ -1,6 +1,37 @@
 # %% [markdown]
 # # 00 · Setup: can this machine run the course?
 #
+# ## The course at a glance
+#
+# Each notebook shows one way a FastAPI service stalls, measured live, then has you fix
+# one yourself. Each lesson is practised by a **graded exercise** (a broken service whose
+# fix the grader measures) and by **drills** (interview practice: predict a figure, then
+# measure it; fix a service against the clock).
+#
+# | notebook | what you measure | graded exercise | drills, e.g. |
+# | --- | --- | --- | --- |
+# | 00 setup (this one) | versions, the two thread pools, a server that answers | | |
+# | [01 the event loop](01_event_loop.ipynb) | one loop, one thread; a blocking call stalls every task | `blocking-sleep` | `predict-sleep-in-async` |
+# | [02 `def` vs `async def`](02_def_vs_async.ipynb) | which wait frees the loop; a blocking HTTP call and three fixes | `blocking-http`, `blocking-smtp` | `predict-sync-http-in-async`, `fix-blocking-dependency` |
+# | [03 background tasks](03_background_tasks.ipynb) | after the response, in order; failures; a deploy vs a kill | `background-tasks` | `predict-bg-order`, `fix-background-sync-http` |
+# | [04 thread-pool exhaustion](04_threadpool_exhaustion.ipynb) | 100 `def` requests in waves of 40 | `threadpool-exhaustion` | `predict-def-limiter`, `fix-tiny-executor` |
+# | [05 CPU-bound work](05_cpu_bound.ipynb) | the GIL, `to_thread` vs a process pool | `cpu-bound` | `predict-cpu-in-async` |
+# | [06 production](06_production.ipynb) | finding the blocker in a running service | (all of them) | `fix-file-write`, `fix-lock-serialises` |
+# | [07 drills](07_drills.ipynb) | every drill, in the notebook | | all |
+#
+# **Which path uses what.**
+#
+# - **On your own:** the notebooks in order; at the end of each, its exercise: the
+#   symptom in `exercises/<id>/README.md`, your fix of `exercises/<id>/starter.py`, graded
+#   with `python -m autograder grade <id> <your file>`.
+# - **In a class:** the same exercises as nbgrader assignments
+#   (`exercises/source/<id>/<id>.ipynb`); your instructor hands them out and grades them
+#   ([docs/instructor.md](../docs/instructor.md)). The notebooks are the lectures.
+# - **Before an interview:** [07 drills](07_drills.ipynb), or in a terminal
+#   `python -m autograder drill --random 5`; the notebooks when a drill surprises you.
+#
+# ## This notebook
+#
 # Every notebook in this course starts a real uvicorn server, sends it real concurrent
 # requests, and measures what happened **from outside** the server. This one checks the
 # ground the others stand on:
@@ -15,6 +46,7 @@
 # %matplotlib inline
 import asyncio
 import importlib.metadata
+import inspect
 import os
 import platform
 import threading
@@ -22,7 +54,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import anyio.to_thread
-from _lesson import LeakCheck
+from _lesson import LeakCheck, cpu_quota
 from _widgets import run_in_fresh_loop
 from IPython.display import display
 from matplotlib.figure import Figure
@@ -81,6 +113,30 @@ print(f"AnyIO default limiter: {tokens:.0f} tokens (def endpoints, def dependenc
 print(f"asyncio default executor: {executor_workers} workers = min(32, {os.cpu_count()} + 4)")
 assert tokens == 40
 assert executor_workers == stock_workers
+
+# %% [markdown]
+# **Which CPUs does that formula count?** `os.cpu_count()` is the host's CPUs. In a
+# container, the CPU time you may use is a cgroup *quota* (`docker run --cpus=1`, a
+# Kubernetes CPU limit), which `os.cpu_count()` does not see: a pod limited to one CPU
+# on a 64-CPU node gets `min(32, 64 + 4) = 32` executor threads. Here is the formula as
+# installed, beside what this machine reports:
+
+# %%
+formula_line = next(
+    line.strip() for line in inspect.getsource(ThreadPoolExecutor.__init__).splitlines()
+    if "max_workers = min(32" in line
+)
+quota, quota_file = cpu_quota()
+print("ThreadPoolExecutor's default, as installed:", formula_line)
+print(f"os.cpu_count():                 {os.cpu_count()}")
+print(f"CPUs this process may run on:   {len(os.sched_getaffinity(0))} (affinity)")
+print(f"cgroup CPU quota:               {'none' if quota is None else f'{quota:g} CPUs'} ({quota_file})")
+assert "os.cpu_count()" in formula_line  # the host's count, whatever the quota says
+
+# %% [markdown]
+# (Python 3.13 changed the formula to `os.process_cpu_count()`, which honours CPU
+# affinity, still not a cgroup quota.) Size a pool you depend on yourself, from what the
+# container may use.
 
 # %% [markdown]
 # Reading a setting is not measuring it. Below, 50 tasks each hold a thread for 0.25 s,
@@ -188,5 +244,12 @@ assert pools["default_executor_workers"] == 40  # fixed by the grading harness, 
 leaks.finish()
 
 # %% [markdown]
-# Next: [01 · the event loop](01_event_loop.ipynb): what `await` does, and what a blocking
-# call does to everything else on the loop.
+# ## The way on
+#
+# - **Next:** [01 · the event loop](01_event_loop.ipynb): what `await` does, and what a
+#   blocking call does to everything else on the loop.
+# - **Graded exercises:** `python -m autograder list` lists them. The first,
+#   `blocking-sleep` ([its symptom](../exercises/blocking-sleep/README.md)), is the one
+#   notebook 01 prepares you for.
+# - **Drills:** try one now, to see how they work:
+#   `python -m autograder drill predict-async-sleep` (or in [07 · drills](07_drills.ipynb)).

@@ -7,7 +7,8 @@
 # 1. what a coroutine is, and what `await` does;
 # 2. one loop, one thread: many coroutines take turns on a single thread;
 # 3. a **loop-lag meter**: how late the loop is to wake a 5 ms timer;
-# 4. `time.sleep` against `asyncio.sleep` in 20 concurrent tasks, as a timeline.
+# 4. `time.sleep` against `asyncio.sleep` in 20 concurrent tasks, as a timeline;
+# 5. your turn: a small server that stalls, for you to fix and have graded.
 #
 # Reading: about 10 minutes. Running: a few seconds. IPython lets a cell `await` at top
 # level: it runs the cell on the kernel's own event loop, so the examples below need no
@@ -22,8 +23,9 @@ import time
 
 import ipywidgets as widgets
 from _lesson import LeakCheck, tasks_and_lag_figure
+from _practice import REFERENCE, TURNS, Tolerance, score
 from _widgets import run_button, run_in_fresh_loop
-from IPython.display import display
+from IPython.display import Code, display
 
 from autograder.lag import LagMonitor
 
@@ -121,6 +123,13 @@ print(f"idle loop: {len(idle)} samples, latest wake-up {max(lag for _, lag in id
 # Twenty tasks are created together, like twenty requests arriving at once. Each waits
 # 0.1 s: with `asyncio.sleep` in the first run, with `time.sleep` in the second. Each bar
 # runs from the moment the 20 tasks were created to the moment that task finished.
+#
+# **Predict first.** Twenty tasks, each `time.sleep(0.1)` inside `async def`, gathered
+# at once: how many seconds until all twenty are done? Write your figure below before
+# running the measurement. (The value filled in is the guess many people make: replace it.)
+
+# %%
+predicted_blocking_total = 0.1  # seconds, for 20 x time.sleep(0.1) in async def
 
 # %%
 N, WAIT = 20, 0.1
@@ -153,6 +162,9 @@ blocking_lag, blocking_total = await with_meter(workload)
 for label, total, lag in (("asyncio.sleep", async_total, async_lag), ("time.sleep", blocking_total, blocking_lag)):
     print(f"{label:14} {N} tasks in {total:.2f} s; loop late by up to {max(late for _, late in lag) * 1000:.0f} ms")
 
+
+score("20 tasks x time.sleep(0.1)", predicted_blocking_total, blocking_total,
+      tolerance=Tolerance(absolute=0.1, relative=0.25), unit="s")
 
 # %%
 display(tasks_and_lag_figure(async_bars, async_lag, f"{N} tasks x asyncio.sleep({WAIT}): all done together"))
@@ -200,8 +212,49 @@ run_button(
 #
 # uvicorn runs a FastAPI app on exactly such a loop. An `async def` endpoint that calls
 # `time.sleep`, a blocking HTTP client or a slow computation does to every other request,
-# `/health` included, what `time.sleep` did to the meter above. Notebook
-# [02 · def vs async def](02_def_vs_async.ipynb) shows it on a live server, with the fixes.
+# `/health` included, what `time.sleep` did to the meter above.
+#
+# ## 5. Your turn: a tea shop that brews one pot at a time
+#
+# `GET /brew/{pot}` brews a pot of tea in 0.3 s. One customer is served in 0.3 s; twenty
+# at once, and the last waits six seconds while even the health check stalls. The cell
+# below copies the shop to `mine/01-brew.py` (only once: your edits are kept) and shows
+# it. Open that file (*File → Open from Path…*, or the file browser), make twenty pots
+# brew **together**, each still taking its 0.3 s, save it, and run the check.
+#
+# The check is the course's grader, with its own checks: your file is served by a real
+# uvicorn in a process of its own, 20 requests arrive at once, the loop is probed every
+# 20 ms from outside, and if a line of your code held the loop, it names the line.
+
+# %%
+brew = TURNS["01-brew"]
+display(Code(filename=brew.start(), language="python"))
+
+# %%
+verdict = brew.check()  # grades mine/01-brew.py; rerun after each edit
+
+# %%
+if REFERENCE:  # executed headless (CI): the reference answer must pass
+    assert verdict.passed, verdict.render()
+
+# %% [markdown]
+# Stuck? One answer is in [`_answers/01-brew.py`](_answers/01-brew.py). Note where the
+# untouched shop's diagnosis pointed: not at the endpoint, at the helper it awaited.
+# `await` on a coroutine does not make what the coroutine does non-blocking.
 
 # %%
 leaks.finish()
+
+# %% [markdown]
+# ## The way on
+#
+# - **Graded exercise: `blocking-sleep`.** The symptom is in
+#   [exercises/blocking-sleep/README.md](../exercises/blocking-sleep/README.md); fix a copy
+#   of [starter.py](../exercises/blocking-sleep/starter.py), then, from the repository's
+#   folder, `python -m autograder grade blocking-sleep my_fix.py`. In a class it is the
+#   nbgrader notebook [blocking-sleep.ipynb](../exercises/source/blocking-sleep/blocking-sleep.ipynb).
+# - **Drills:** `python -m autograder drill predict-sleep-in-async`,
+#   `python -m autograder drill predict-async-sleep`, `python -m autograder drill q-def-or-async`
+#   (or in [07 · drills](07_drills.ipynb)).
+# - **Next:** [02 · `def` vs `async def`](02_def_vs_async.ipynb): the same stall on a live
+#   server, and the three ways to fix it.

@@ -12,6 +12,7 @@
 #
 # Then the same question for a real blocking call, an HTTP request to a slow upstream,
 # and its three fixes: a **native async client**, **`asyncio.to_thread`**, a **plain `def`**.
+# Last, your turn: a trip planner to fix, graded by the course's grader.
 #
 # Reading: about 15 minutes. Running: about 20 seconds.
 
@@ -20,7 +21,9 @@
 
 import ipywidgets as widgets
 from _lesson import LeakCheck, burst_figure
+from _practice import REFERENCE, TURNS, Tolerance, score
 from _widgets import run_button
+from httpx._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT_CONFIG
 from IPython.display import Code, display
 from matplotlib.figure import Figure
 
@@ -39,6 +42,14 @@ Code(filename=APP, language="python")
 # One server, three bursts of `N` requests sent at once; during each burst a probe sends
 # `GET /health` every 20 ms *whatever happened to the previous probe* (an open loop: a
 # frozen server cannot slow the probe down and hide its own freeze).
+#
+# **Predict first**, for the endpoint that calls `time.sleep(0.2)` inside `async def`:
+# how many seconds until all 20 requests are answered, and how long does the worst
+# `/health` probe wait meanwhile? (The values filled in are common guesses: replace them.)
+
+# %%
+predicted_total = 0.2  # seconds until all 20 requests to /async-time-sleep are answered
+predicted_health = 0.01  # seconds: the worst /health probe meanwhile
 
 # %%
 N = 20
@@ -52,6 +63,11 @@ for path, b in sleep_bursts.items():
     print(f"{path:20} {b.total:12.2f}s {b.slowest:7.2f}s {b.max_probe_latency * 1000:12.0f}ms {b.waves():6}")
 
 # %%
+blocked = sleep_bursts["/async-time-sleep"]
+score("all 20 answered", predicted_total, blocked.total,
+      tolerance=Tolerance(absolute=0.2, relative=0.25), unit="s")
+score("the worst /health probe", predicted_health, blocked.max_probe_latency,
+      tolerance=Tolerance(absolute=0.1, relative=0.3), unit="s")
 for path, b in sleep_bursts.items():
     display(burst_figure(b, f"{N} x GET {path}"))
 
@@ -115,6 +131,12 @@ run_button(
 #
 # The blocking version gets 10 requests (it needs 0.3 s for each, one after another);
 # each fix gets 20.
+#
+# **Predict first:** with 10 requests at `/weather-blocking` at once, how many calls
+# does the upstream have in flight at the same moment, at most?
+
+# %%
+predicted_upstream_peak = 10  # calls in flight at once, for 10 requests at /weather-blocking
 
 # %%
 FIXES = ["/weather-async", "/weather-to-thread", "/weather-def"]
@@ -131,6 +153,8 @@ for path, b in weather_bursts.items():
     print(f"{path:20} {len(b.responses):3} {b.total:12.2f}s {b.max_probe_latency * 1000:12.0f}ms {upstream_peaks[path]:14}")
 
 # %%
+score("the upstream's peak for /weather-blocking", predicted_upstream_peak,
+      upstream_peaks["/weather-blocking"], tolerance=Tolerance(absolute=0), unit="calls")
 fig = Figure(figsize=(12, 7), layout="constrained")
 for ax, (path, b) in zip(fig.subplots(2, 2).flat, weather_bursts.items(), strict=True):
     plots.timeline(b.responses, ax=ax, title=f"{len(b.responses)} x {path} (upstream peak {upstream_peaks[path]})")
@@ -155,12 +179,13 @@ for path in FIXES:
 # - **Native async client** (`httpx.AsyncClient`, `aiosmtplib`, `asyncpg`...): no thread
 #   per call, so thousands of calls can wait at once. It needs an async library for that
 #   dependency, and one client shared for the app's life (created in the `lifespan`), not
-#   one per request: a client owns a connection pool.
+#   one per request: a client owns a connection pool, and **the pool has limits** (below).
 # - **`asyncio.to_thread`**: keeps the blocking library. Each call holds a thread of
 #   asyncio's **default executor**: `min(32, os.cpu_count() + 4)` threads by default (6 on
-#   2 cores, see notebook 00), so the 7th concurrent call waits for a thread. The course's
-#   harness raises that executor to 40 in every served app, which is why 20 calls went at
-#   once here; in your service, size it yourself if you rely on it.
+#   2 cores, see notebook 00; `os.cpu_count()` is the host's CPUs, not a container's CPU
+#   quota), so the 7th concurrent call waits for a thread. The course's harness raises
+#   that executor to 40 in every served app, which is why 20 calls went at once here; in
+#   your service, size it yourself if you rely on it.
 # - **Plain `def`**: the least code. Each request holds one of AnyIO's **40** threads for
 #   its whole duration, a pool shared with every other `def` endpoint, `def` dependency
 #   and `def` background task: past 40 slow calls at once, requests queue in waves
@@ -168,10 +193,67 @@ for path in FIXES:
 #
 # Whichever you choose, the rule is the one notebook 01 measured: inside `async def`,
 # every wait must be an `await`.
+#
+# **An async client's pool.** httpx's defaults, read from the installed httpx:
+
+# %%
+print("httpx default limits: ", DEFAULT_LIMITS)
+print("httpx default timeouts:", DEFAULT_TIMEOUT_CONFIG)
+assert (DEFAULT_LIMITS.max_connections, DEFAULT_LIMITS.max_keepalive_connections) == (100, 20)
+assert DEFAULT_TIMEOUT_CONFIG.pool == 5.0
+
+# %% [markdown]
+# At most **100 connections** at once, of which **20** are kept alive for reuse when
+# idle, and a request that finds all 100 busy waits for one **at most 5 s**, then raises
+# `httpx.PoolTimeout`. So one shared client caps the upstream calls of the whole app at
+# 100 in flight: the 101st waits, and under a long burst some fail. The app above sets
+# `httpx.Limits(max_connections=100)` on purpose (the default, written where a reader
+# sees the cap) and keeps 20 alive: after a burst of 20 all its connections stay open for
+# the next one. Choose `max_connections` from what the upstream can take, and
+# `max_keepalive_connections` near your usual concurrency, or every burst past 20 opens
+# (and then closes) new connections. The course's own load client is not httpx: it opens
+# one connection per request, so no pool limit shapes what the course measures.
+#
+# ## 3. Your turn: a trip planner
+#
+# `GET /trip/{a}/{b}` asks the weather service (the same 0.3 s upstream) about two
+# cities and returns both forecasts. The cell below copies it to `mine/02-trip.py` (once:
+# your edits are kept). Make 20 trips at once come back within a second, their upstream
+# calls in flight together, with the loop free. Any of the three fixes above will do;
+# one of them can ask about both cities at once.
+
+# %%
+trip = TURNS["02-trip"]
+display(Code(filename=trip.start(), language="python"))
+
+# %%
+verdict = trip.check()  # grades mine/02-trip.py with the grader's checks; rerun after each edit
+
+# %%
+if REFERENCE:  # executed headless (CI): the reference answer must pass
+    assert verdict.passed, verdict.render()
+
+# %% [markdown]
+# Stuck? One answer is in [`_answers/02-trip.py`](_answers/02-trip.py).
 
 # %%
 leaks.finish()
 
 # %% [markdown]
-# Next: [03 · background tasks](03_background_tasks.ipynb): work that runs after the
-# response, and what happens to it when it fails or the server dies.
+# ## The way on
+#
+# - **Graded exercises: `blocking-http`** (a weather proxy,
+#   [README](../exercises/blocking-http/README.md), [starter.py](../exercises/blocking-http/starter.py))
+#   and **`blocking-smtp`** (sign-ups that send email, [README](../exercises/blocking-smtp/README.md),
+#   [starter.py](../exercises/blocking-smtp/starter.py)). Fix a copy, then from the
+#   repository's folder `python -m autograder grade blocking-http my_fix.py` (or
+#   `grade blocking-smtp`). In a class: the nbgrader notebooks
+#   [blocking-http.ipynb](../exercises/source/blocking-http/blocking-http.ipynb) and
+#   [blocking-smtp.ipynb](../exercises/source/blocking-smtp/blocking-smtp.ipynb).
+# - **Drills:** `python -m autograder drill predict-def-sleep`,
+#   `python -m autograder drill predict-sync-http-in-async`,
+#   `python -m autograder drill predict-to-thread-default`,
+#   `python -m autograder drill fix-blocking-dependency`,
+#   `python -m autograder drill q-sync-client` (or in [07 · drills](07_drills.ipynb)).
+# - **Next:** [03 · background tasks](03_background_tasks.ipynb): work that runs after the
+#   response, and what happens to it when it fails or the server stops.

@@ -334,3 +334,18 @@ display(run_button(
 
 # %%
 leaks.finish()
+
+# %% [markdown]
+# ## The way on
+#
+# - **Graded exercise: `threadpool-exhaustion`.** The symptom is in
+#   [exercises/threadpool-exhaustion/README.md](../exercises/threadpool-exhaustion/README.md); fix a copy of
+#   [starter.py](../exercises/threadpool-exhaustion/starter.py), then, from the repository's folder,
+#   `python -m autograder grade threadpool-exhaustion my_fix.py`. In a class it is the nbgrader notebook
+#   [threadpool-exhaustion.ipynb](../exercises/source/threadpool-exhaustion/threadpool-exhaustion.ipynb).
+# - **Drills:** `python -m autograder drill predict-def-limiter`,
+#   `python -m autograder drill predict-def-limiter-total`,
+#   `python -m autograder drill fix-tiny-executor`,
+#   `python -m autograder drill q-threadpool-size`
+#   (or in [07 · drills](07_drills.ipynb)).
+# - **Next:** [05 · CPU-bound work](05_cpu_bound.ipynb): work that never waits, and the GIL.

@@ -254,3 +254,18 @@ display(run_button(
 
 # %%
 leaks.finish()
+
+# %% [markdown]
+# ## The way on
+#
+# - **Graded exercise: `cpu-bound`.** The symptom is in
+#   [exercises/cpu-bound/README.md](../exercises/cpu-bound/README.md); fix a copy of
+#   [starter.py](../exercises/cpu-bound/starter.py), then, from the repository's folder,
+#   `python -m autograder grade cpu-bound my_fix.py`. In a class it is the nbgrader notebook
+#   [cpu-bound.ipynb](../exercises/source/cpu-bound/cpu-bound.ipynb).
+# - **Drills:** `python -m autograder drill predict-cpu-in-async`,
+#   `python -m autograder drill predict-cpu-to-thread-health`,
+#   `python -m autograder drill predict-cpu-python-thread`,
+#   `python -m autograder drill q-cpu-bound`
+#   (or in [07 · drills](07_drills.ipynb)).
+# - **Next:** [06 · production](06_production.ipynb): finding the line that blocks a running service.

@@ -381,3 +381,15 @@ display(run_button(
 
 # %%
 leaks.finish()
+
+# %% [markdown]
+# ## The way on
+#
+# - **Drills:** `python -m autograder drill predict-lock`,
+#   `python -m autograder drill predict-file-write`,
+#   `python -m autograder drill fix-file-write`,
+#   `python -m autograder drill fix-lock-serialises`,
+#   `python -m autograder drill q-workers`
+#   (or in [07 · drills](07_drills.ipynb)).
+# - **Next:** [07 · drills](07_drills.ipynb); and every graded exercise, listed by `python -m autograder list`,
+#   e.g. [blocking-http](../exercises/blocking-http/README.md).

@@ -182,3 +182,12 @@ assert "predict-def-limiter" in q.model_answer()
 
 # %%
 leaks.finish()
+
+# %% [markdown]
+# ## The way on
+#
+# - **In a terminal**, timed: `python -m autograder drill --random 5` (five at random),
+#   or one by id, e.g. `python -m autograder drill fix-lock-serialises`.
+# - **The graded exercises**, listed by `python -m autograder list`, e.g.
+#   [threadpool-exhaustion](../exercises/threadpool-exhaustion/README.md).
+# - **Back to** [the course map](00_setup.ipynb) when a drill surprises you.
