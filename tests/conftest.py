@@ -17,15 +17,29 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def leftover_processes() -> list[psutil.Process]:
-    """Processes started by a grading run (they carry its token) that are still alive."""
+    """Processes started by a grading run of this checkout (they carry its token and run
+    its code) that are still alive. Another checkout's runs on the same machine are not
+    ours to judge or kill."""
     found = []
     for p in psutil.process_iter():
         try:
-            if RUN_TOKEN_VAR in p.environ() and p.status() != psutil.STATUS_ZOMBIE:
+            env = p.environ()
+            if (
+                RUN_TOKEN_VAR in env
+                and str(ROOT) in env.get("PYTHONPATH", "").split(os.pathsep)
+                and p.status() != psutil.STATUS_ZOMBIE
+            ):
                 found.append(p)
         except psutil.Error:
             continue
     return found
+
+
+def _describe(p: psutil.Process) -> str:
+    try:
+        return f"{p.pid} {' '.join(p.cmdline())[:200]}"
+    except psutil.Error:
+        return f"{p.pid} (gone)"
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +51,7 @@ def no_processes_left_behind():
             p.kill()
         except psutil.Error:
             pass
-    assert not left, f"processes left behind: {[(p.pid, p.cmdline()) for p in left]}"
+    assert not left, f"processes left behind: {[_describe(p) for p in left]}"
 
 
 def run_cli(*args: str, wait_at_most: float = 120) -> subprocess.CompletedProcess[str]:

@@ -29,7 +29,8 @@
 #   ([docs/instructor.md](../docs/instructor.md)). The notebooks are the lectures.
 # - **Before an interview:** [07 drills](07_drills.ipynb), or in a terminal
 #   `python -m autograder drill --random 5`; the notebooks when a drill surprises you.
-#
+
+# %% [markdown]
 # ## This notebook
 #
 # Every notebook in this course starts a real uvicorn server, sends it real concurrent
