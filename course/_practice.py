@@ -48,8 +48,7 @@ def score(
     """Score ``predicted`` against ``measured`` with the drills' rules (a figure within
     ``tolerance``; words, given as a tuple, in the same order) and show the result."""
     result = judge(predicted, measured, tolerance=tolerance, unit=unit)
-    mark = "✓ right" if result.passed else "✗ not what happened"
-    display(Markdown(f"**Your prediction, {what}:** {mark}. {result.message}"))
+    display(Markdown(f"**Your prediction, {what}:** {'✓' if result.passed else '✗'} {result.message}"))
     return result
 
 

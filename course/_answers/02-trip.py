@@ -27,9 +27,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 app = FastAPI(lifespan=lifespan)
 
 
+async def forecast(city: str) -> dict[str, object]:
+    return (await client.get(f"{UPSTREAM_URL}/weather/{city}")).json()
+
+
 @app.get("/trip/{a}/{b}")
 async def trip(a: str, b: str) -> dict[str, object]:
-    start, end = await asyncio.gather(
-        client.get(f"{UPSTREAM_URL}/weather/{a}"), client.get(f"{UPSTREAM_URL}/weather/{b}")
-    )
-    return {"from": start.json(), "to": end.json()}
+    start, end = await asyncio.gather(forecast(a), forecast(b))
+    return {"from": start, "to": end}

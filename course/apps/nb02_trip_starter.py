@@ -16,8 +16,10 @@ UPSTREAM_URL = os.environ["UPSTREAM_URL"]
 app = FastAPI()
 
 
+def forecast(city: str) -> dict[str, object]:
+    return httpx.get(f"{UPSTREAM_URL}/weather/{city}").json()
+
+
 @app.get("/trip/{a}/{b}")
 async def trip(a: str, b: str) -> dict[str, object]:
-    start = httpx.get(f"{UPSTREAM_URL}/weather/{a}").json()
-    end = httpx.get(f"{UPSTREAM_URL}/weather/{b}").json()
-    return {"from": start, "to": end}
+    return {"from": forecast(a), "to": forecast(b)}
