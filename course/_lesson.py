@@ -82,18 +82,41 @@ def cpu_quota() -> tuple[float | None, str]:
     return None, "no cgroup CPU controller found"
 
 
+def _read_response(sock: socket.socket) -> bytes:
+    """One whole HTTP/1.1 response (head and a Content-Length body); b"" if the server
+    closed the connection first."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return b""
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+         if line.lower().startswith(b"content-length:")),
+        0,
+    )
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
 def connection_kept_open(port: int, path: str, *, then_wait: float) -> bool:
     """POST ``path`` on one HTTP/1.1 keep-alive connection, read the answer, wait
     ``then_wait`` s (while the app runs its background tasks), then send ``GET /health``
     on the same connection: True if it was answered, False if the server had closed it."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n".encode())
-        first = sock.recv(65536)
+        first = _read_response(sock)
         assert first.startswith(b"HTTP/1.1 "), first[:60]
         time.sleep(then_wait)
         try:
             sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-            return sock.recv(65536).startswith(b"HTTP/1.1 200")
+            return _read_response(sock).startswith(b"HTTP/1.1 200")
         except (ConnectionError, TimeoutError):
             return False
 
