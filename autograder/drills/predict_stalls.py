@@ -8,25 +8,13 @@ the app), the hanging connections still open a second after every caller was ans
 
 from __future__ import annotations
 
-import importlib
 import time
-from typing import Any
 
-from autograder.drills.predict import PredictDrill, Tolerance
+from autograder.drills.measures import Measurement
+from autograder.drills.predict_drill import PredictDrill
+from autograder.drills.scoring import Tolerance
 from autograder.lab import LabApp
 from autograder.slowupstreams import quote_hangs
-
-
-def _measurement_class() -> Any:
-    """``Measurement`` lives in ``drills.measures`` once predict.py is split, in
-    ``drills.predict`` before."""
-    try:
-        return importlib.import_module("autograder.drills.measures").Measurement
-    except ModuleNotFoundError:
-        return importlib.import_module("autograder.drills.predict").Measurement
-
-
-Measurement = _measurement_class()
 
 EXPORTS = 4
 QUOTES = 10
@@ -36,7 +24,7 @@ SECONDS = Tolerance(absolute=0.15, relative=0.3)
 COUNT = Tolerance(absolute=1)
 
 
-def exports_total(app: LabApp) -> Any:
+def exports_total(app: LabApp) -> Measurement:
     """``EXPORTS`` exports of ``/export`` at once: the time until the last one ended."""
     app.request("GET", "/export")  # warm-up: first-call costs
     b = app.burst("GET", "/export", EXPORTS, probe="loop")
@@ -51,7 +39,7 @@ def exports_total(app: LabApp) -> Any:
     )
 
 
-def hanging_left_open(app: LabApp) -> Any:
+def hanging_left_open(app: LabApp) -> Measurement:
     """``QUOTES`` quotes that hang upstream, at once; then, ``WATCH_AFTER`` seconds after
     the last answer, how many of their connections the upstream still holds open."""
     secret = app.stats()["slow"]["secret"]
