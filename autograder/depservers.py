@@ -6,6 +6,9 @@ either this process or the submission starts: the two start side by side). The g
 drives it with one JSON command per line on stdin and reads one JSON answer per line on
 stdout; the submission knows neither pipe, so it cannot touch the figures recorded here.
 
+The upstream also serves the rate-limited APIs of ``limited_upstream`` (``/parts/...``,
+``/sdk/...``); ``stats`` reports their figures under ``limited``.
+
 Commands: ``stats``, ``reset``, ``smtp_refuse`` (close the SMTP listener: connections
 are then refused), ``quit``.
 
@@ -27,8 +30,11 @@ import time
 import urllib.parse
 from email import message_from_bytes
 from email.header import decode_header, make_header
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+
+from autograder.limited_upstream import LimitedRoutes
 
 UPSTREAM_DELAY = 0.3
 SMTP_DELAY = 0.3
@@ -52,10 +58,12 @@ class Upstream:
         self.in_flight = 0
         self.peak = 0
         self.requests: list[dict[str, Any]] = []
+        self.limited = LimitedRoutes()
 
     def reset(self) -> None:
         self.peak = self.in_flight
         self.requests = []
+        self.limited.reset()
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -69,11 +77,18 @@ class Upstream:
                 }
                 if int(headers.get("content-length", "0") or 0):
                     await reader.readexactly(int(headers["content-length"]))
-                status, body = await self._answer(method, urllib.parse.urlsplit(target).path)
+                path = urllib.parse.urlsplit(target).path
+                if self.limited.owns(path):
+                    answer = await self.limited.answer(method, path, reader)
+                    if answer is None:  # the caller hung up
+                        break
+                    status, body = answer
+                else:
+                    status, body = await self._answer(method, path)
                 payload = json.dumps(body).encode()
                 close = headers.get("connection", "").lower() == "close"
                 writer.write(
-                    f"HTTP/1.1 {status} {'OK' if status == 200 else 'Not Found'}\r\n"
+                    f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
                     "content-type: application/json\r\n"
                     f"content-length: {len(payload)}\r\n"
                     f"connection: {'close' if close else 'keep-alive'}\r\n\r\n".encode()
@@ -183,6 +198,7 @@ async def serve(upstream_fd: int, smtp_fd: int, audit_log: Path | None) -> None:
                 reply(
                     {
                         "upstream": {"peak": upstream.peak, "requests": upstream.requests},
+                        "limited": upstream.limited.stats(),
                         "smtp": {"peak": mailbox.peak, "messages": mailbox.messages},
                         "smtp_listening": smtp_server is not None,
                     }

@@ -32,6 +32,7 @@ def _load() -> dict[str, Exercise]:
         blocking_sleep,
         blocking_smtp,
         cpu_bound,
+        fan_out,
         threadpool_exhaustion,
     )
 
@@ -42,6 +43,7 @@ def _load() -> dict[str, Exercise]:
         threadpool_exhaustion,
         cpu_bound,
         background_tasks,
+        fan_out,
     )
     return {m.EXERCISE.id: m.EXERCISE for m in modules}
 
