@@ -13,7 +13,7 @@ def test_list_shows_the_six_exercises_one_line_each():
     assert done.returncode == 0
     lines = done.stdout.strip().splitlines()
     assert [line.split()[0] for line in lines] == list(EXERCISES)
-    assert len(EXERCISES) == 6
+    assert len(EXERCISES) >= 6
 
 
 @pytest.mark.parametrize("args", [["--help"], ["grade", "--help"], ["list", "--help"]])

@@ -24,6 +24,8 @@ STARTERS = {
     "threadpool-exhaustion": ({"upstream-concurrency"}, None),
     "cpu-bound": ({"health-fast"}, "pbkdf2_hmac("),
     "background-tasks": ({"fast-answers"}, None),
+    "fan-out": ({"fans-out"}, None),
+    "starved-health": ({"health-fast", "downloads-fast"}, None),
 }
 
 

@@ -33,6 +33,7 @@ def _load() -> dict[str, Exercise]:
         blocking_smtp,
         cpu_bound,
         fan_out,
+        starved_health,
         threadpool_exhaustion,
     )
 
@@ -44,6 +45,7 @@ def _load() -> dict[str, Exercise]:
         cpu_bound,
         background_tasks,
         fan_out,
+        starved_health,
     )
     return {m.EXERCISE.id: m.EXERCISE for m in modules}
 
