@@ -31,7 +31,7 @@ GRACE = 0.1  # waited past a limit before the verdict counts as settled
 FAILING_USER = f"{OUTAGE_PREFIX}7"
 BYSTANDER = "bystander"
 FAIL_WAIT = 1.5  # the failing dashboard and its healthy neighbour
-QUIET_WAIT = 5 * PART_DELAY + 0.2  # a dashboard given up on finishes its calls by then
+QUIET_WAIT = 1.2  # five calls of 0.2 s and some: a dashboard given up on is done by then
 
 
 def _user(r: Response) -> str:

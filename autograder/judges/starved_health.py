@@ -12,12 +12,12 @@ import asyncio
 import time
 from typing import Any
 
-from autograder import checks, load
+from autograder import checks, load, session
 from autograder.checks import Check
 from autograder.judges import Exercise
 from autograder.limited_upstream import SDK_LIMIT, report_body
 from autograder.load import OpenLoopProbe, Request, Response
-from autograder.session import HOST, Figures, Session
+from autograder.session import Figures, Session
 
 N = 100
 REPORTS_LIMIT = 1.5  # 100 calls at 40 at a time: three waves of 0.3 s = 0.9 s
@@ -52,7 +52,7 @@ async def measure(s: Session) -> Figures:
         await s.send(Request("GET", path))
     await s.reset_deps()
     health = s.probe("/health")
-    downloads = OpenLoopProbe(HOST, s.port, CATALOGUE_PATH, interval=DOWNLOAD_INTERVAL)
+    downloads = OpenLoopProbe(session.HOST, s.port, CATALOGUE_PATH, interval=DOWNLOAD_INTERVAL)
     t0 = time.monotonic()
     health.start()
     downloads.start()
