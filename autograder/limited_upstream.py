@@ -67,6 +67,7 @@ class LimitedApi:
     def stats(self) -> dict[str, Any]:
         return {
             "limit": self.limit,
+            "in_flight": self.in_flight,
             "peak": self.peak,
             "refused": self.refused,
             "calls": self.calls,

@@ -46,8 +46,22 @@ def _notes(b: Burst) -> dict[str, str]:
     }
 
 
+def _wait_for(done: Callable[[], bool], within: float) -> None:
+    """Poll the upstream's records (a condition the upstream itself makes true)."""
+    deadline = time.monotonic() + within
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def _quiet(app: LabApp) -> None:
+    """Wait until no call is in flight at the parts API: gather leaves calls running after
+    a dashboard has answered, and they must not count against the next measurement."""
+    _wait_for(lambda: _parts(app)["in_flight"] == 0, 2.0)
+
+
 def refused_calls(app: LabApp) -> Any:
     """``DASHBOARDS`` dashboards at once; the calls the parts API refused with 429."""
+    _quiet(app)
     app.request("GET", "/dashboard/warmup")
     app.reset_stats()
     b = app.burst("GET", [f"/dashboard/user{i}" for i in range(DASHBOARDS)], probe="loop")
@@ -60,16 +74,10 @@ def refused_calls(app: LabApp) -> Any:
     return Measurement(float(parts["refused"]), b, notes)
 
 
-def _wait_for(done: Callable[[], bool], within: float) -> None:
-    """Poll the upstream's records (a condition the upstream itself makes true)."""
-    deadline = time.monotonic() + within
-    while not done() and time.monotonic() < deadline:
-        time.sleep(0.02)
-
-
 def siblings_left_running(app: LabApp) -> Any:
     """One dashboard whose ``recommendations`` call fails; how many sibling calls the
     upstream still answered after that failure (instead of seeing them closed)."""
+    _quiet(app)
     app.request("GET", "/dashboard/warmup")
     app.reset_stats()
     user = f"{OUTAGE_PREFIX}1"
