@@ -194,6 +194,10 @@ def test_fan_out_judge_passes_good_figures_and_names_each_failure():
     assert not refused["upstream-limit"].passed and "refused 4" in refused["upstream-limit"].message
     slow = {c.name: c for c in fan_out.judge(fan_out_figures(failing_status=502, solo_end=1.0))}
     assert not slow["fans-out"].passed
+    hung = fan_out_figures(failing_status=502)
+    hung.extra["_pair"][0].end = None  # the failing dashboard never answered
+    unanswered = {c.name: c for c in fan_out.judge(hung)}["responses"]
+    assert not unanswered.passed and "no answer" in unanswered.message
 
 
 def test_starved_health_judge_reads_the_probes_from_outside():

@@ -116,7 +116,15 @@ def judge(f: Figures) -> list[Check]:
     responses = checks.bodies_match(
         "responses", [*solo, *f.requests, *pair[1:]], _expected, what="dashboards"
     )
-    if responses.passed and pair and pair[0].done and (pair[0].status or 0) < 500:
+    late = [r.request.path for r in pair if not r.done]
+    if responses.passed and late:
+        responses = Check(
+            "responses",
+            False,
+            f"GET {', '.join(late)} had no answer {FAIL_WAIT:.1f} s after it was sent "
+            "(a dashboard with a failed part must answer a 5xx at once)",
+        )
+    elif responses.passed and pair and (pair[0].status or 0) < 500:
         responses = Check(
             "responses",
             False,
