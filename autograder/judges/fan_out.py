@@ -138,8 +138,8 @@ def judge(f: Figures) -> list[Check]:
             "upstream-limit",
             refused,
             0,
-            message="the upstream refused {value} calls with 429 (none may be: it accepts "
-            f"{PART_LIMIT} in flight at once from the service; the service's peak was {peak})",
+            message="the upstream refused {value} calls with 429 (at most {maximum} allowed: "
+            f"it accepts {PART_LIMIT} in flight at once from the service; the service's peak was {peak})",
         ),
         checks.all_finished_within(
             "burst", f.requests, BURST_LIMIT, waited=f.waited, what="dashboards"

@@ -129,8 +129,8 @@ def judge(f: Figures) -> list[Check]:
             "sdk-limit",
             refused,
             0,
-            message="the SDK's upstream refused {value} calls with 429 (none may be: it accepts "
-            f"{SDK_LIMIT} in flight at once from the service; the service's peak was {peak})",
+            message="the SDK's upstream refused {value} calls with 429 (at most {maximum} "
+            f"allowed: it accepts {SDK_LIMIT} in flight at once from the service; the service's peak was {peak})",
         ),
         _probe_check("health-fast", f, "health", HEALTH_LIMIT, MIN_HEALTH, "GET /health"),
         downloads,
