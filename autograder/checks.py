@@ -287,3 +287,43 @@ def closed_within(
         True,
         f"all {len(held)} {what} were closed within {_s(limit)} of opening (slowest {_s(worst)})",
     )
+
+
+def at_most(name: str, value: float, maximum: float, *, message: str) -> Check:
+    """``message`` is formatted with ``value`` and ``maximum``."""
+    return Check(name, value <= maximum, message.format(value=value, maximum=maximum))
+
+
+def siblings_cancelled(name: str, calls: Sequence[dict[str, Any]], *, what: str) -> Check:
+    """One dashboard's upstream calls, as the upstream recorded them (``start``, ``end``,
+    ``outcome``): once one call ``failed``, none of the others may be answered (or still
+    running) after it; the service must have closed them (``abandoned``)."""
+    failed = [c for c in calls if c.get("outcome") == "failed"]
+    if not failed:
+        return not_measured(name, f"the {what} call that fails never reached the upstream")
+    failed_at = min(c["end"] for c in failed)
+    later = [
+        c
+        for c in calls
+        if c.get("outcome") not in {"failed", "refused"} and (c.get("end") or math.inf) > failed_at
+    ]
+    left = [c for c in later if c.get("outcome") != "abandoned"]  # answered, or still running
+    closed = [c["end"] - failed_at for c in later if c.get("outcome") == "abandoned"]
+    if left:
+        return Check(
+            name,
+            False,
+            f"the upstream went on serving {len(left)} call(s) of the dashboard after its "
+            f"{what} call had failed (answered them, or they were still running): the service "
+            f"left them running (none expected: cancel the siblings of a failed call)",
+        )
+    if not later:
+        return Check(
+            name, True, f"no other call of the dashboard was in flight when its {what} call failed"
+        )
+    return Check(
+        name,
+        True,
+        f"all {len(later)} sibling calls in flight when the {what} call failed were closed by "
+        f"the service, at most {_ms(max(closed))} after the failure (none left running)",
+    )

@@ -26,6 +26,8 @@ STARTERS = {
     "background-tasks": ({"fast-answers"}, None),
     "streaming": ({"first-row", "concurrent", "loop-free"}, 'client.get(f"/rows/{report}"'),
     "timeouts": ({"deadline", "healthy-fast", "cleanup"}, None),
+    "fan-out": ({"fans-out"}, None),
+    "starved-health": ({"health-fast", "downloads-fast"}, None),
 }
 
 

@@ -20,6 +20,8 @@ def _load() -> dict[str, Exercise]:
         blocking_sleep,
         blocking_smtp,
         cpu_bound,
+        fan_out,
+        starved_health,
         streaming,
         threadpool_exhaustion,
         timeouts,
@@ -34,6 +36,8 @@ def _load() -> dict[str, Exercise]:
         background_tasks,
         streaming,
         timeouts,
+        fan_out,
+        starved_health,
     )
     return {m.EXERCISE.id: m.EXERCISE for m in modules}
 
