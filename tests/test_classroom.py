@@ -104,7 +104,7 @@ def test_grader_stderr_and_warnings_are_reported_on_stdout(tmp_path, capfd, monk
 
         warnings.warn("a plotting library complained", UserWarning, stacklevel=1)
 
-    monkeypatch.setattr(classroom, "_show_timeline", warn_while_drawing)
+    monkeypatch.setattr(classroom.student, "_show_timeline", warn_while_drawing)
     cmd = fake_grader(f"""
         import json, sys
         sys.stderr.write("grader progress: measuring\\n")

@@ -1,0 +1,90 @@
+"""``python -m autograder classroom``: autograde, export, build."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from autograder.classroom.batch import SUBMISSION_TIMEOUT, autograde_class
+from autograder.classroom.gradebook import read_row, submissions, write_csv
+from autograder.classroom.notebook import build_sources
+
+
+def add_subcommand(sub: Any) -> None:
+    """Register ``classroom`` on the main CLI's subparsers."""
+    p = sub.add_parser(
+        "classroom",
+        help="grade a class with nbgrader",
+        description="Run an nbgrader class: autograde every submission one at a time, "
+        "export the gradebook, rebuild the source notebooks.",
+    )
+    cmds = p.add_subparsers(dest="classroom_command", required=True, metavar="ACTION")
+    a = cmds.add_parser(
+        "autograde",
+        help="autograde every submission, one at a time, and write grades.csv",
+        description="Run `nbgrader autograde` for each submitted/<student>/<assignment>/ in "
+        "turn (never two timing runs at once), then write a CSV from nbgrader's gradebook.",
+    )
+    a.add_argument(
+        "--course",
+        type=Path,
+        default=Path("exercises"),
+        help="the nbgrader course directory (default: exercises)",
+    )
+    a.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
+    a.add_argument("--student", action="append", help="only this student (repeatable)")
+    a.add_argument("--force", action="store_true", help="regrade submissions already autograded")
+    a.add_argument(
+        "--timeout",
+        type=float,
+        default=SUBMISSION_TIMEOUT,
+        help="seconds allowed per submission (default: %(default)s)",
+    )
+    a.add_argument(
+        "--csv", type=Path, help="where to write the gradebook CSV (default: COURSE/grades.csv)"
+    )
+    a.add_argument(
+        "--feedback",
+        action="store_true",
+        help="then run `nbgrader generate_feedback` for each assignment",
+    )
+    e = cmds.add_parser("export", help="write the gradebook CSV without grading")
+    e.add_argument("--course", type=Path, default=Path("exercises"))
+    e.add_argument("--assignment", action="append")
+    e.add_argument("--csv", type=Path)
+    b = cmds.add_parser(
+        "build", help="regenerate COURSE/source/ from exercises/<id>/starter.py and README.md"
+    )
+    b.add_argument("--course", type=Path, default=Path("exercises"))
+
+
+def run(args: argparse.Namespace) -> int:
+    course: Path = args.course
+    if args.classroom_command == "build":
+        root = Path(__file__).resolve().parents[2]
+        for path in build_sources(root, course):
+            print(path)
+        return 0
+    if not (course / "nbgrader_config.py").exists():
+        print(f"error: {course} is not an nbgrader course (no nbgrader_config.py)", file=sys.stderr)
+        return 2
+    if args.classroom_command == "export":
+        rows = [
+            read_row(course.resolve(), a, s) for a, s in submissions(course, args.assignment, None)
+        ]
+        out = args.csv or course / "grades.csv"
+        write_csv(out, rows)
+        print(f"gradebook: {out} ({len(rows)} rows)")
+        return 0
+    rows = autograde_class(
+        course,
+        assignments=args.assignment,
+        students=args.student,
+        force=args.force,
+        timeout=args.timeout,
+        csv_path=args.csv,
+        feedback=args.feedback,
+    )
+    return 0 if all(r.status == "graded" for r in rows) else 1
