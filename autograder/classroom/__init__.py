@@ -1,70 +1,28 @@
-"""nbgrader classroom: the notebook side of grading and the instructor's batch.
+"""nbgrader classroom: a class graded by measuring, never by running a student's kernel.
 
-Inside a student notebook (``exercises/source/<id>/<id>.ipynb``):
+- :mod:`.notebook`: the source notebook of each exercise (its app cell, "check my work",
+  one test cell per check), built from ``exercises/<id>/starter.py`` and ``README.md``.
+- :mod:`.submission`: the service's code, read from the submitted notebook file.
+- :mod:`.grading`: nbgrader's autograde with its kernel step replaced by the grader.
+- :mod:`.feedback`: the verdict written into the cells a student reads.
+- :mod:`.gradebook`: scores read from (and zeros written to) nbgrader's gradebook; the CSV.
+- :mod:`.batch`: a class, one submission at a time, then the feedback.
+- :mod:`.student`: "check my work" in the student's kernel (advice, not a grade).
+- :mod:`.cli`: ``python -m autograder classroom autograde | export | build``.
 
-- ``check_my_work(id)``: the student's "check my work" cell: grades ``app.py`` and shows
-  the verdict and the request timeline. While nbgrader runs the notebook
-  (``NBGRADER_EXECUTION`` is set) it does nothing: the hidden test cells grade instead,
-  so a notebook run grades once.
-- ``grade_to_cache(id)``: the first hidden test cell: grades ``app.py`` once, caches the
-  JSON verdict in a file, prints it and displays the timeline (so both land in the
-  feedback HTML).
-- ``check(name)``: every hidden test cell: reads the cached verdict and fails (zero
-  points for that cell) when that check failed, with the check's message.
-
-What bites inside nbgrader, and what this module does about it:
-
-- A test cell with anything on stderr scores 0: the grader runs in a subprocess whose
-  stderr (its progress log) is captured and printed on stdout; warnings raised while a
-  cell grades are recorded and printed on stdout too.
-- Killing a kernel does not kill its children: the grader starts in a new session and
-  its whole tree is stopped in ``finally`` (SIGINT first, so it stops its own servers,
-  then SIGKILL for whatever is left), including on a timeout or an interrupt.
-- Per-cell timeout: the grader gets ``GRADE_TIMEOUT``; ``exercises/nbgrader_config.py``
-  raises nbgrader's cell timeout above it.
-
-For the instructor: ``python -m autograder classroom autograde --course exercises``
-runs ``nbgrader autograde`` one submission at a time and writes a gradebook CSV read
-from nbgrader's gradebook; ``classroom build`` regenerates the source notebooks from
-``exercises/<id>/starter.py`` and ``README.md``.
+The package's top level is what a notebook cell imports, so it stays light (no nbgrader).
 """
 
-from autograder.classroom.batch import autograde_class, machine_lock
 from autograder.classroom.cli import add_subcommand, run
-from autograder.classroom.gradebook import Row, read_row, submissions, write_csv
-from autograder.classroom.notebook import CHECK_PREFIX, build_notebook, build_sources
-from autograder.classroom.processes import STOP_GRACE, run_isolated
-from autograder.classroom.student import (
-    GRADE_TIMEOUT,
-    RUNS_LOG,
-    VERDICT_FILE,
-    CheckFailed,
-    check,
-    check_my_work,
-    grade_to_cache,
-    timeline_png,
-)
+from autograder.classroom.notebook import APP_ID, CHECK_PREFIX
+from autograder.classroom.student import GRADE_TIMEOUT, check_my_work, graded_outside
 
 __all__ = [
+    "APP_ID",
     "CHECK_PREFIX",
     "GRADE_TIMEOUT",
-    "RUNS_LOG",
-    "STOP_GRACE",
-    "VERDICT_FILE",
-    "CheckFailed",
-    "Row",
     "add_subcommand",
-    "autograde_class",
-    "build_notebook",
-    "build_sources",
-    "check",
     "check_my_work",
-    "grade_to_cache",
-    "machine_lock",
-    "read_row",
+    "graded_outside",
     "run",
-    "run_isolated",
-    "submissions",
-    "timeline_png",
-    "write_csv",
 ]

@@ -1,58 +1,71 @@
-"""Grade a class: every submission, one at a time, then the feedback."""
+"""Grade a class: every submission through nbgrader's autograde (without a kernel), then feedback.
+
+nbgrader runs in this process, through its Python API, with the course's configuration
+and :func:`grading.autograde_preprocessors` enforced: whatever the course's config says,
+no cell of a submitted notebook is executed, and the points nbgrader stores come from
+the grader's verdict on the app cell. Gradings run one at a time (a machine-wide lock).
+"""
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import os
-import subprocess
-import sys
-import tempfile
+import logging
+import shutil
 import time
-from collections.abc import Iterator, Sequence
+import warnings
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from autograder.classroom.gradebook import Row, read_row, submissions, write_csv
-from autograder.classroom.processes import run_isolated
+from autograder.classroom.gradebook import Row, read_row, record_zero, submissions, write_csv
+from autograder.classroom.submission import Unreadable, read_notebook
 
-LOCK_FILE = Path(tempfile.gettempdir()) / "autograder-classroom.lock"
-SUBMISSION_TIMEOUT = 600.0
-
-
-@contextlib.contextmanager
-def machine_lock(path: Path = LOCK_FILE) -> Iterator[None]:
-    """One classroom grading run per machine: timing checks must not share the CPUs."""
-    with open(path, "a") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print(f"waiting for another grading run on this machine ({path}) ...", flush=True)
-            fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+VERDICTS = Path("logs") / "verdicts"
+LOGS = Path("logs") / "autograde"
 
 
-def _nbgrader(*args: str) -> list[str]:
-    return [sys.executable, "-m", "nbgrader", *args]
+def open_api(course: Path) -> Any:
+    """nbgrader's API on ``course``, autograding with the grader instead of a kernel."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from autograder.classroom.grading import autograde_preprocessors, sanitize_preprocessors
+
+    cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    cfg.CourseDirectory.root = str(course)
+    cfg.Autograde.sanitize_preprocessors = sanitize_preprocessors()
+    cfg.Autograde.autograde_preprocessors = autograde_preprocessors()
+    cfg.GradeOutside.verdict_dir = str(course / VERDICTS)
+    return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
 
 
-def _nbgrader_env() -> dict[str, str]:
-    # nbgrader runs `alembic` (creating gradebook.db) from PATH: put this environment's
-    # scripts first, so it works from a venv that was never activated.
-    scripts = str(Path(sys.executable).parent)
-    return {**os.environ, "PATH": os.pathsep.join([scripts, os.environ.get("PATH", "")])}
+def _last_line(text: str) -> str:
+    lines = [x.strip() for x in text.splitlines() if x.strip()]
+    last = lines[-1] if lines else ""
+    return last if len(last) <= 200 else last[:197] + "..."
 
 
-def _tail(path: Path) -> str:
-    """The log's last error line (or its last line), short enough for a CSV cell."""
-    with contextlib.suppress(OSError):
-        lines = [x.strip() for x in path.read_text(errors="replace").splitlines() if x.strip()]
-        errors = [x for x in lines if "ERROR" in x or "Error" in x]
-        last = (errors or lines or [""])[-1]
-        return last if len(last) <= 200 else last[:197] + "..."
-    return ""
+def _write_log(path: Path, result: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(result.get("log", "") + result.get("error", ""))
+
+
+def grade_one(api: Any, course: Path, assignment: str, student: str, *, force: bool) -> str:
+    """Autograde one submission; the row's status ("graded" or what went wrong)."""
+    folder = course / "submitted" / student / assignment
+    try:
+        for path in sorted(folder.glob("*.ipynb")):
+            read_notebook(path)
+    except Unreadable as exc:
+        # nbgrader cannot read it either: a clear zero, and no stale autograded copy.
+        record_zero(api.coursedir.db_url, assignment, student)
+        shutil.rmtree(course / "autograded" / student / assignment, ignore_errors=True)
+        return f"unreadable: {exc}"
+    result = api.autograde(assignment, student, force=force, create=True)
+    _write_log(course / LOGS / assignment / f"{student}.log", result)
+    if not result["success"]:
+        return f"autograde failed: {_last_line(result.get('error', ''))}"
+    return "graded"
 
 
 def autograde_class(
@@ -61,73 +74,37 @@ def autograde_class(
     assignments: Sequence[str] | None = None,
     students: Sequence[str] | None = None,
     force: bool = False,
-    timeout: float = SUBMISSION_TIMEOUT,
     csv_path: Path | None = None,
     feedback: bool = False,
 ) -> list[Row]:
-    """``nbgrader autograde`` every submission, one at a time; write the gradebook CSV."""
+    """Autograde every submission, one at a time; feedback; write the gradebook CSV."""
     course = course.resolve()
     todo = submissions(course, assignments, students)
-    logs = course / "logs" / "autograde"
     rows: list[Row] = []
     print(f"{len(todo)} submission(s) to autograde in {course}", flush=True)
-    with machine_lock():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # nbgrader's SAWarning and MissingIDFieldWarning
+        # nbgrader's own log lines go to the per-submission log files, not the terminal.
+        logging.getLogger("traitlets").propagate = False
+        api = open_api(course)
         for i, (assignment, student) in enumerate(todo, 1):
             print(f"[{i}/{len(todo)}] {student} / {assignment} ... ", end="", flush=True)
-            log_path = logs / assignment / f"{student}.log"
-            log_path.parent.mkdir(parents=True, exist_ok=True)
             started = time.monotonic()
-            args = ["autograde", assignment, "--student", student]
-            if force:
-                args.append("--force")
-            with open(log_path, "w") as log:
-                # The submission's code runs in there: a hang, a crash or a kill of its
-                # parent must cost this one row, never the batch.
-                try:
-                    done = run_isolated(
-                        _nbgrader(*args),
-                        timeout=timeout,
-                        cwd=course,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                        env=_nbgrader_env(),
-                    )
-                    problem = None
-                    if done.timed_out:
-                        problem = f"autograde stopped after {timeout:.0f} s"
-                    elif done.returncode != 0:
-                        problem = f"autograde failed (exit {done.returncode}): {_tail(log_path)}"
-                except OSError as exc:
-                    problem = f"autograde could not start: {exc}"
-            row = read_row(course, assignment, student, problem or "graded")
-            if problem and row.status == "not autograded":
-                row.status = problem
+            status = grade_one(api, course, assignment, student, force=force)
+            row = read_row(api.coursedir.db_url, assignment, student, status)
             rows.append(row)
             took = time.monotonic() - started
-            if problem:
-                print(
-                    f"ERROR {problem} ({took:.1f} s, log: {log_path.relative_to(course)})",
-                    flush=True,
-                )
+            if status != "graded":
+                print(f"ERROR {status} ({took:.1f} s)", flush=True)
             else:
                 failed = f", failed: {', '.join(row.failed)}" if row.failed else ""
                 print(f"{row.csv_row()[2]}/{row.csv_row()[3]}{failed} ({took:.1f} s)", flush=True)
         if feedback:
             for assignment in sorted({a for a, _ in todo}):
                 print(f"feedback: {assignment} ... ", end="", flush=True)
-                with open(logs / assignment / "generate_feedback.log", "w") as log:
-                    done = run_isolated(
-                        _nbgrader("generate_feedback", assignment, "--force"),
-                        timeout=timeout,
-                        cwd=course,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                        env=_nbgrader_env(),
-                    )
-                print(
-                    "done" if done.returncode == 0 else f"failed (exit {done.returncode})",
-                    flush=True,
-                )
+                result = api.generate_feedback(assignment, force=True)
+                _write_log(course / LOGS / assignment / "generate_feedback.log", result)
+                print("done" if result["success"] else "failed (see its log)", flush=True)
     out = csv_path or course / "grades.csv"
     write_csv(out, rows)
     print(f"gradebook: {out}")

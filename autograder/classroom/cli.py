@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from autograder.classroom.batch import SUBMISSION_TIMEOUT, autograde_class
-from autograder.classroom.gradebook import read_row, submissions, write_csv
+from autograder.classroom.batch import autograde_class
+from autograder.classroom.gradebook import db_url, read_row, submissions, write_csv
 from autograder.classroom.notebook import build_sources
 
 
@@ -24,8 +24,10 @@ def add_subcommand(sub: Any) -> None:
     a = cmds.add_parser(
         "autograde",
         help="autograde every submission, one at a time, and write grades.csv",
-        description="Run `nbgrader autograde` for each submitted/<student>/<assignment>/ in "
-        "turn (never two timing runs at once), then write a CSV from nbgrader's gradebook.",
+        description="Autograde each submitted/<student>/<assignment>/ in turn with nbgrader, "
+        "without running the notebook: the service is taken from the notebook's app cell and "
+        "graded by the confined grader (never two timing runs at once); the points go into "
+        "nbgrader's gradebook, and a CSV is written from it.",
     )
     a.add_argument(
         "--course",
@@ -36,12 +38,6 @@ def add_subcommand(sub: Any) -> None:
     a.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
     a.add_argument("--student", action="append", help="only this student (repeatable)")
     a.add_argument("--force", action="store_true", help="regrade submissions already autograded")
-    a.add_argument(
-        "--timeout",
-        type=float,
-        default=SUBMISSION_TIMEOUT,
-        help="seconds allowed per submission (default: %(default)s)",
-    )
     a.add_argument(
         "--csv", type=Path, help="where to write the gradebook CSV (default: COURSE/grades.csv)"
     )
@@ -72,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.classroom_command == "export":
         rows = [
-            read_row(course.resolve(), a, s) for a, s in submissions(course, args.assignment, None)
+            read_row(db_url(course), a, s) for a, s in submissions(course, args.assignment, None)
         ]
         out = args.csv or course / "grades.csv"
         write_csv(out, rows)
@@ -83,7 +79,6 @@ def run(args: argparse.Namespace) -> int:
         assignments=args.assignment,
         students=args.student,
         force=args.force,
-        timeout=args.timeout,
         csv_path=args.csv,
         feedback=args.feedback,
     )

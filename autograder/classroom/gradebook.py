@@ -7,7 +7,6 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from autograder.classroom.notebook import CHECK_PREFIX
 
@@ -55,19 +54,18 @@ def submissions(
     return sorted(found)
 
 
-def _quiet_gradebook(course: Path) -> Any:
-    from nbgrader.api import Gradebook
+def db_url(course: Path) -> str:
+    """The course's gradebook, as nbgrader's default configuration places it."""
+    return f"sqlite:///{course.resolve() / 'gradebook.db'}"
 
-    return Gradebook(f"sqlite:///{course / 'gradebook.db'}")
 
-
-def read_row(course: Path, assignment: str, student: str, status: str = "graded") -> Row:
+def read_row(url: str, assignment: str, student: str, status: str = "graded") -> Row:
     """One submission's score from nbgrader's gradebook (the source of truth)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SAWarning and friends: harmless, and noisy
-        from nbgrader.api import MissingEntry
+        from nbgrader.api import Gradebook, MissingEntry
 
-        with _quiet_gradebook(course) as gb:
+        with Gradebook(url) as gb:
             try:
                 sub = gb.find_submission(assignment, student)
             except MissingEntry:
@@ -95,3 +93,19 @@ def write_csv(path: Path, rows: Sequence[Row]) -> None:
         w.writerow(CSV_HEADER)
         for r in rows:
             w.writerow(r.csv_row())
+
+
+def record_zero(url: str, assignment: str, student: str) -> None:
+    """A submission nbgrader cannot read: every grade 0 (nbgrader's way for a missing notebook)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from nbgrader.api import Gradebook
+
+        with Gradebook(url) as gb:
+            gb.update_or_create_student(student)
+            sub = gb.update_or_create_submission(assignment, student)
+            for nb in sub.notebooks:
+                for g in nb.grades:
+                    g.auto_score = 0
+                    g.needs_manual_grade = False
+            gb.db.commit()

@@ -7,6 +7,10 @@ from pathlib import Path
 from typing import Any
 
 CHECK_PREFIX = "check-"
+# The app cell's nbgrader grade_id: the class grader takes the service from this cell of the
+# submitted notebook file. It is neither a solution nor a grade nor a locked cell, so
+# generate_assignment leaves the starter in it and the student edits it freely.
+APP_ID = "app"
 
 
 def _readme_text(readme: str) -> str:
@@ -56,10 +60,10 @@ def build_notebook(exercise_id: str, root: Path) -> Any:
             f"{len(checks)} checks is worth one point.",
             metadata=meta("task"),
         ),
-        # An ordinary cell, not an nbgrader solution cell: generate_assignment replaces a
-        # solution cell without BEGIN/END SOLUTION markers by a stub that raises, and the
-        # student must start from the broken service, not from a stub.
-        v4.new_code_cell(f"%%writefile app.py\n{starter}\n"),
+        # Not an nbgrader solution cell: generate_assignment replaces a solution cell
+        # without BEGIN/END SOLUTION markers by a stub that raises, and the student must
+        # start from the broken service. Its grade_id is how the class grader finds it.
+        v4.new_code_cell(f"%%writefile app.py\n{starter}\n", metadata=meta(APP_ID, locked=False)),
         v4.new_markdown_cell(
             "## Check my work\n\nRuns the same grader that scores your submission (a few "
             "seconds): each check's verdict, the line that blocked the event loop if one did, "
@@ -71,16 +75,24 @@ def build_notebook(exercise_id: str, root: Path) -> Any:
             metadata=meta("check-my-work"),
         ),
         v4.new_markdown_cell(
-            "## Grading\n\nThe cells below are the autograder's tests, one per check, one point "
-            "each. Their code is hidden until you get your feedback; leave them as they are.",
+            "## Grading\n\nOne cell per check, one point each. Your grade does not come "
+            "from running this notebook: the class grader takes the service from the cell "
+            "that writes `app.py` (keep that cell, and the service in it), serves it in its "
+            "confined grader, and writes each check's verdict into these cells. Nothing "
+            "else in the notebook runs or counts.",
             metadata=meta("grading-intro"),
         ),
     ]
-    for i, name in enumerate(checks):
-        body = ["from autograder import classroom", ""]
-        if i == 0:  # the first test cell grades once for all of them
-            body.append(f'classroom.grade_to_cache("{exercise_id}")')
-        body.append(f'classroom.check("{name}")')
+    for name in checks:
+        # Run in a kernel (a plain `nbgrader autograde` without the course's config), the
+        # cell fails: a point never comes from the student's kernel.
+        body = [
+            "# Graded outside this notebook: the class grader served your app cell and wrote",
+            "# this check's verdict below. Run in a kernel, this cell only fails.",
+            "from autograder import classroom",
+            "",
+            f'classroom.graded_outside("{name}")',
+        ]
         source = "\n".join(
             [f"# check: {name} (1 point)", "### BEGIN HIDDEN TESTS", *body, "### END HIDDEN TESTS"]
         )
