@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from autograder import slots
 from autograder.classroom.gradebook import Row, read_row, record_zero, submissions, write_csv
 from autograder.classroom.submission import Unreadable, read_notebook
 
@@ -36,6 +37,7 @@ def open_api(course: Path) -> Any:
     cfg.Autograde.sanitize_preprocessors = sanitize_preprocessors()
     cfg.Autograde.autograde_preprocessors = autograde_preprocessors()
     cfg.GradeOutside.verdict_dir = str(course / VERDICTS)
+    cfg.GradeOutside.exclusive = False  # the class run holds the machine for all of them
     return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
 
 
@@ -80,32 +82,41 @@ def autograde_class(
     """Autograde every submission, one at a time; feedback; write the gradebook CSV."""
     course = course.resolve()
     todo = submissions(course, assignments, students)
-    rows: list[Row] = []
     print(f"{len(todo)} submission(s) to autograde in {course}", flush=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nbgrader's SAWarning and MissingIDFieldWarning
         # nbgrader's own log lines go to the per-submission log files, not the terminal.
         logging.getLogger("traitlets").propagate = False
         api = open_api(course)
-        for i, (assignment, student) in enumerate(todo, 1):
-            print(f"[{i}/{len(todo)}] {student} / {assignment} ... ", end="", flush=True)
-            started = time.monotonic()
-            status = grade_one(api, course, assignment, student, force=force)
-            row = read_row(api.coursedir.db_url, assignment, student, status)
-            rows.append(row)
-            took = time.monotonic() - started
-            if status != "graded":
-                print(f"ERROR {status} ({took:.1f} s)", flush=True)
-            else:
-                failed = f", failed: {', '.join(row.failed)}" if row.failed else ""
-                print(f"{row.csv_row()[2]}/{row.csv_row()[3]}{failed} ({took:.1f} s)", flush=True)
-        if feedback:
-            for assignment in sorted({a for a, _ in todo}):
-                print(f"feedback: {assignment} ... ", end="", flush=True)
-                result = api.generate_feedback(assignment, force=True)
-                _write_log(course / LOGS / assignment / "generate_feedback.log", result)
-                print("done" if result["success"] else "failed (see its log)", flush=True)
+        machine = slots.exclusive(f"class {course}", waiting=lambda why: print(why, flush=True))
+        with machine:
+            rows = _grade_all(api, course, todo, force=force, feedback=feedback)
     out = csv_path or course / "grades.csv"
     write_csv(out, rows)
     print(f"gradebook: {out}")
+    return rows
+
+
+def _grade_all(
+    api: Any, course: Path, todo: list[tuple[str, str]], *, force: bool, feedback: bool
+) -> list[Row]:
+    rows: list[Row] = []
+    for i, (assignment, student) in enumerate(todo, 1):
+        print(f"[{i}/{len(todo)}] {student} / {assignment} ... ", end="", flush=True)
+        started = time.monotonic()
+        status = grade_one(api, course, assignment, student, force=force)
+        row = read_row(api.coursedir.db_url, assignment, student, status)
+        rows.append(row)
+        took = time.monotonic() - started
+        if status != "graded":
+            print(f"ERROR {status} ({took:.1f} s)", flush=True)
+        else:
+            failed = f", failed: {', '.join(row.failed)}" if row.failed else ""
+            print(f"{row.csv_row()[2]}/{row.csv_row()[3]}{failed} ({took:.1f} s)", flush=True)
+    if feedback:
+        for assignment in sorted({a for a, _ in todo}):
+            print(f"feedback: {assignment} ... ", end="", flush=True)
+            result = api.generate_feedback(assignment, force=True)
+            _write_log(course / LOGS / assignment / "generate_feedback.log", result)
+            print("done" if result["success"] else "failed (see its log)", flush=True)
     return rows

@@ -13,16 +13,14 @@ CSV all read the one verdict. No cell of the notebook is executed.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode
+from traitlets import Bool, Unicode
 
 from autograder.checks import Check
 from autograder.classroom import feedback
@@ -37,32 +35,19 @@ from autograder.verdict import Verdict
 
 log = logging.getLogger(__name__)
 
-LOCK_FILE = Path(tempfile.gettempdir()) / "autograder-classroom.lock"
 
+def grade_source(exercise: str, code: str, *, exclusive: bool = True) -> Verdict:
+    """Grade the service ``code`` as the CLI grades a file (confined, measured from outside).
 
-@contextlib.contextmanager
-def one_grading_at_a_time(path: Path = LOCK_FILE) -> Iterator[None]:
-    """Timing checks must not share the CPUs: a second grading on this machine waits."""
-    with open(path, "a") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            log.warning("waiting for another grading on this machine (%s)", path)
-            fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
-def grade_source(exercise: str, code: str) -> Verdict:
-    """Grade the service ``code`` as the CLI grades a file (confined, measured from outside)."""
+    ``exclusive``: first wait to be the machine's only grader (a class run that holds
+    :func:`autograder.slots.exclusive` for all its gradings passes False)."""
+    from autograder import slots
     from autograder.grade import grade
 
     with tempfile.TemporaryDirectory(prefix="autograder-class-") as folder:
         app = Path(folder) / "app.py"
         app.write_text(code, encoding="utf-8")
-        with one_grading_at_a_time():
+        with slots.exclusive(str(app)) if exclusive else contextlib.nullcontext():
             return grade(exercise, app)
 
 
@@ -77,19 +62,24 @@ def no_service(exercise: str, message: str) -> Verdict:
     return Verdict(exercise, (Check("serves", False, message), *rest))
 
 
-def grade_file(exercise: str, path: Path) -> tuple[Verdict, str | None, str | None]:
+def grade_file(
+    exercise: str, path: Path, *, exclusive: bool = True
+) -> tuple[Verdict, str | None, str | None]:
     """The verdict on a notebook file's app cell, the code graded and the cell's id (or None)."""
     try:
         cell = app_cell(read_notebook(path))
         code = app_source(cell)
     except (NoService, Unreadable) as exc:
         return no_service(exercise, str(exc)), None, None
-    return grade_source(exercise, code), code, cell.get("id")
+    return grade_source(exercise, code, exclusive=exclusive), code, cell.get("id")
 
 
 class GradeOutside(NbGraderPreprocessor):
     """Autograde's grading step: the verdict of the app cell, written into the test cells."""
 
+    exclusive = Bool(True, help="Wait to be the machine's only grader before each grading").tag(
+        config=True
+    )
     verdict_dir = Unicode(
         "", help="Also write each verdict as JSON to VERDICT_DIR/<assignment>/<student>.json"
     ).tag(config=True)
@@ -119,7 +109,7 @@ class GradeOutside(NbGraderPreprocessor):
             )
         submitted = self._submitted_file(resources)
         self.log.info("grading the app cell of %s outside the notebook", submitted)
-        verdict, code, cell_id = grade_file(exercise, submitted)
+        verdict, code, cell_id = grade_file(exercise, submitted, exclusive=self.exclusive)
         self.log.info("%s / %s: %d/%d", student, exercise, verdict.score, verdict.max_score)
         feedback.fill(nb, verdict, code, cell_id)
         if self.verdict_dir:

@@ -28,26 +28,18 @@ class Completed:
 
 def _stop_tree(proc: subprocess.Popen[Any], token: str) -> None:
     """Stop ``proc`` (a session leader), its group, its descendants and token carriers."""
-    import psutil
+    from autograder import proctree
 
-    from autograder.runner import kill_carrying, kill_tree
-
-    victims: list[psutil.Process] = []
     if proc.poll() is None:
-        # Listed before anything dies: an orphan is no longer anyone's descendant.
-        with contextlib.suppress(psutil.Error):
-            victims = psutil.Process(proc.pid).children(recursive=True)
-        # SIGINT lets the grader (or nbgrader) run its own clean-up: the grader's app and
-        # dependency servers live in sessions of their own, out of reach of killpg.
+        # SIGINT lets the grader run its own clean-up: its app and dependency servers live
+        # in sessions of their own, out of reach of killpg.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGINT)
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(STOP_GRACE)
-    kill_tree(proc.pid)
-    for p in victims:
-        with contextlib.suppress(psutil.Error):
-            p.kill()
-    kill_carrying(token, var=TOKEN_VAR)  # escaped the group, e.g. a kernel
+    victims = proctree.kill_tree(proc.pid)
+    victims |= proctree.kill_carrying(token, var=TOKEN_VAR)  # escaped the group
+    proctree.wait_gone(victims)
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(STOP_GRACE)
 
