@@ -10,6 +10,7 @@ from typing import Any
 from autograder.classroom.batch import autograde_class
 from autograder.classroom.gradebook import db_url, read_row, submissions, write_csv
 from autograder.classroom.notebook import build_sources
+from autograder.judges import EXERCISES
 
 
 def add_subcommand(sub: Any) -> None:
@@ -50,6 +51,14 @@ def add_subcommand(sub: Any) -> None:
     e.add_argument("--course", type=Path, default=Path("exercises"))
     e.add_argument("--assignment", action="append")
     e.add_argument("--csv", type=Path)
+    g = cmds.add_parser(
+        "gradescope",
+        help="export an exercise as a Gradescope autograder zip",
+        description="Write OUT/EXERCISE-gradescope.zip: setup.sh, run_autograder and the "
+        "grader, which writes results/results.json with one test per check.",
+    )
+    g.add_argument("exercise", metavar="EXERCISE", choices=list(EXERCISES))
+    g.add_argument("--out", type=Path, default=Path("."), help="folder for the zip")
     b = cmds.add_parser(
         "build", help="regenerate COURSE/source/ from exercises/<id>/starter.py and README.md"
     )
@@ -57,6 +66,11 @@ def add_subcommand(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.classroom_command == "gradescope":
+        from autograder.classroom.gradescope import export
+
+        print(export(args.exercise, args.out))
+        return 0
     course: Path = args.course
     if args.classroom_command == "build":
         root = Path(__file__).resolve().parents[2]
