@@ -18,6 +18,7 @@ from typing import Any
 
 from autograder import slots
 from autograder.classroom.gradebook import Row, read_row, record_zero, submissions, write_csv
+from autograder.classroom.shards import share
 from autograder.classroom.submission import Unreadable, read_notebook
 
 VERDICTS = Path("logs") / "verdicts"
@@ -78,10 +79,13 @@ def autograde_class(
     force: bool = False,
     csv_path: Path | None = None,
     feedback: bool = False,
+    shard: str | None = None,
 ) -> list[Row]:
-    """Autograde every submission, one at a time; feedback; write the gradebook CSV."""
+    """Autograde every submission (or shard K/N's share), one at a time; feedback; CSV."""
     course = course.resolve()
     todo = submissions(course, assignments, students)
+    if shard is not None:
+        todo = share(todo, shard)
     print(f"{len(todo)} submission(s) to autograde in {course}", flush=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nbgrader's SAWarning and MissingIDFieldWarning

@@ -47,6 +47,20 @@ def add_subcommand(sub: Any) -> None:
         action="store_true",
         help="then run `nbgrader generate_feedback` for each assignment",
     )
+    a.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="grade only the K-th of N shares (one grading machine of N; see `merge`)",
+    )
+    m = cmds.add_parser(
+        "merge",
+        help="bring shards' grades into the course's gradebook",
+        description="Copy each SHARD course's graded submissions (scores through nbgrader's "
+        "API, autograded/, feedback/, verdicts) into COURSE, then write COURSE's CSV.",
+    )
+    m.add_argument("--course", type=Path, default=Path("exercises"))
+    m.add_argument("shards", metavar="SHARD", type=Path, nargs="+", help="a shard's course folder")
+    m.add_argument("--csv", type=Path)
     e = cmds.add_parser("export", help="write the gradebook CSV without grading")
     e.add_argument("--course", type=Path, default=Path("exercises"))
     e.add_argument("--assignment", action="append")
@@ -80,7 +94,16 @@ def run(args: argparse.Namespace) -> int:
     if not (course / "nbgrader_config.py").exists():
         print(f"error: {course} is not an nbgrader course (no nbgrader_config.py)", file=sys.stderr)
         return 2
-    if args.classroom_command == "export":
+    if args.classroom_command == "merge":
+        from autograder.classroom.shards import merge
+
+        for shard in args.shards:
+            if not (shard / "gradebook.db").exists():
+                print(f"error: {shard} has no gradebook.db", file=sys.stderr)
+                return 2
+            print(f"{shard}: {len(merge(course.resolve(), shard.resolve()))} submission(s) merged")
+        args.assignment = None
+    if args.classroom_command in ("export", "merge"):
         rows = [
             read_row(db_url(course), a, s) for a, s in submissions(course, args.assignment, None)
         ]
@@ -88,6 +111,14 @@ def run(args: argparse.Namespace) -> int:
         write_csv(out, rows)
         print(f"gradebook: {out} ({len(rows)} rows)")
         return 0
+    if args.shard is not None:
+        from autograder.classroom.shards import parse
+
+        try:
+            parse(args.shard)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     rows = autograde_class(
         course,
         assignments=args.assignment,
@@ -95,5 +126,6 @@ def run(args: argparse.Namespace) -> int:
         force=args.force,
         csv_path=args.csv,
         feedback=args.feedback,
+        shard=args.shard,
     )
     return 0 if all(r.status == "graded" for r in rows) else 1
