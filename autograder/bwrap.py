@@ -37,6 +37,7 @@ from pathlib import Path
 HARNESS = Path(__file__).resolve().parent
 # Top-level links or folders the dynamic linker and /usr/bin/env-style scripts rely on.
 SYSTEM_TOPS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+OWN_MOUNTS = ("/dev", "/proc", "/etc")  # made by bubblewrap itself
 ETC_FROM_HOST = ("ld.so.cache", "ld.so.conf", "localtime")
 SUBMISSION_USER = "submission"
 # As root the supervisor keeps only what it needs to start the submission as its own uid.
@@ -113,6 +114,7 @@ def command(
             args += ["--ro-bind", top, top]
     args += ["--proc", "/proc", "--dev", "/dev"]
     args += ["--perms", "1777", "--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", "/dev/shm"]
+    args += ["--perms", "0755", "--dir", "/etc"]
     for name in ETC_FROM_HOST:
         if os.path.exists(f"/etc/{name}"):
             args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
@@ -121,9 +123,23 @@ def command(
             args += ["--ro-bind", str(entry), f"/etc/{entry.name}"]
     binds = [(p, "--ro-bind") for p in [*runtime_paths(), str(HARNESS), *read_only]]
     binds += [(p, "--bind") for p in writable]
-    for path, how in sorted(dict(binds).items(), key=lambda b: len(b[0])):  # parents first
+    targets = dict(binds)
+    # The folders on the way to each bind, on the new root: bubblewrap would make them
+    # 0700 (a stranger uid could not pass), so make them 0755 first.
+    on_the_way = {
+        str(folder)
+        for path in targets
+        for folder in Path(path).parents
+        if str(folder) not in ("/", "/tmp")
+        and not any(_under(str(folder), t) for t in [*targets, *SYSTEM_TOPS, *OWN_MOUNTS])
+    }
+    for folder in sorted(on_the_way, key=len):
+        args += ["--perms", "0755", "--dir", folder]
+    for path, how in sorted(targets.items(), key=lambda b: len(b[0])):  # parents first
         args += [how, path, path]
-    return args
+    # The new root itself (and the folders made on it) read-only: as a user they are the
+    # user's own, and nothing but the working directory and /tmp is to be written.
+    return [*args, "--remount-ro", "/"]
 
 
 def submission_folder(app_file: Path) -> tuple[list[str], list[str]]:

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from autograder.cgroups import Cgroups
+
 CERT_FILE = Path(__file__).resolve().parent / "certs" / "loopback-ca.pem"
 
 LIMITS = {
@@ -175,7 +177,6 @@ def _why_no_user_namespaces(said: str) -> str:
 @functools.cache
 def confinement() -> Confinement:
     from autograder import bwrap as view
-    from autograder.sandbox import Cgroups
 
     root = os.geteuid() == 0
     sandbox = shutil.which("bwrap")

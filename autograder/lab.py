@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
-import os
 import signal
 import threading
 import time
@@ -32,7 +31,7 @@ from typing import Any, TypeVar
 
 import psutil
 
-from autograder import load, runner
+from autograder import load, proctree, runner
 from autograder.checks import percentile
 from autograder.diagnosis import diagnose
 from autograder.load import Request, Response
@@ -219,8 +218,7 @@ class LabApp:
         assert process is not None
         if process.returncode is None:
             for p in self.processes():
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(p.pid, sig)  # the harness leads a session: its children too
+                proctree.kill_tree(p.pid, sig)  # the harness leads a session: its children too
         return run(asyncio.wait_for(process.wait(), wait_at_most), wait_at_most + 1)
 
     def processes(self) -> list[psutil.Process]:

@@ -6,22 +6,33 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import psutil
 import pytest
 
-from autograder.runner import RUN_TOKEN_VAR
+from autograder.handles import OWNER_VAR, RUN_TOKEN_VAR
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every grading this test session starts (in-process, through the CLI or a notebook's
+# kernel) passes this on to its processes: the check below looks at ours only, and never
+# kills the gradings another session runs on the same machine.
+OWNER = os.environ.setdefault(OWNER_VAR, f"pytest-{uuid.uuid4().hex}")
 
 
 def leftover_processes() -> list[psutil.Process]:
-    """Processes started by a grading run (they carry its token) that are still alive."""
+    """Processes started by this session's grading runs (they carry a run's token and our
+    owner mark) that are still alive."""
     found = []
     for p in psutil.process_iter():
         try:
-            if RUN_TOKEN_VAR in p.environ() and p.status() != psutil.STATUS_ZOMBIE:
+            env = p.environ()
+            if (
+                RUN_TOKEN_VAR in env
+                and env.get(OWNER_VAR) == OWNER
+                and p.status() != psutil.STATUS_ZOMBIE
+            ):
                 found.append(p)
         except psutil.Error:
             continue

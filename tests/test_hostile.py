@@ -6,6 +6,7 @@ would, and then looks at the machine from outside: the processes, the files.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
@@ -291,6 +292,8 @@ def class_folder(grader) -> Iterator[Path]:
     shutil.rmtree(course)
     for s in secrets:
         s.unlink(missing_ok=True)
+    for folder in ("/root", *glob.glob("/home/*"), "/tmp", "/var/tmp", "/dev/shm"):
+        Path(folder, SNOOP_LEFT).unlink(missing_ok=True)  # when a test failed
 
 
 def _snooped(verdict: dict) -> dict:
@@ -328,8 +331,9 @@ def test_a_submission_sees_only_its_own_sandbox(grader, class_folder):
     listed = json.dumps(got["listed"])
     for name in ("alice", "gradebook.db", "grades.csv", "autograder-test-secret.txt"):
         assert name not in listed, got["listed"]
+    assert not [w for w in got["wrote"] if w.startswith(("/root", "/home"))], got["wrote"]
     assert {h: _digest(h / ".bashrc") for h in bashrcs} == bashrcs
-    for folder in ("/tmp", "/var/tmp", "/dev/shm"):
+    for folder in (*bashrcs, "/tmp", "/var/tmp", "/dev/shm"):
         assert not Path(folder, SNOOP_LEFT).exists(), folder
     assert not strays("snoop", "hostile-escapee-marker")
 

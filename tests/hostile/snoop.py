@@ -3,10 +3,10 @@ it got (the last output of a submission that dies before serving lands in its ve
 then exits with status 3. tests/test_hostile.py checks that it reached nothing.
 
 What it tries: the home folders of every user (found through ``pwd``, since HOME points at
-its own working directory, and by listing /home), appending to their ``.bashrc``; the
-class folder around its own file (other students' submissions, the gradebook); the
-repository that PYTHONPATH names, beyond the harness; leaving files in /tmp, /var/tmp and
-/dev/shm; a server listening on the host's loopback.
+its own working directory, and by listing /home), opening their ``.bashrc`` for appending
+and creating a file there; the class folder around its own file (other students'
+submissions, the gradebook); the repository that PYTHONPATH names, beyond the harness;
+leaving files in /tmp, /var/tmp and /dev/shm; a server listening on the host's loopback.
 """
 
 import glob
@@ -15,7 +15,6 @@ import json
 import os
 import pwd
 import socket
-import sys
 from pathlib import Path
 
 HOST_PORT = 0  # the test writes the port of a server on the host's loopback here
@@ -25,7 +24,10 @@ got: dict = {"secrets": [], "listed": {}, "wrote": [], "repo": [], "connected": 
 
 def read(path) -> None:
     try:
-        text = Path(path).read_text(errors="replace")
+        if not os.path.isfile(path):
+            return
+        with open(path, errors="replace") as f:
+            text = f.read(65536)
     except OSError:
         return
     got["secrets"] += [w for w in text.split() if w.startswith("SECRET-")]
@@ -40,10 +42,12 @@ def listing(path) -> list[str]:
     return names
 
 
-def write(path) -> None:
+def write(path, *, create: bool = True) -> None:
+    """Create ``path``, or open it for appending: nothing is written into an existing file
+    (if this ever runs unconfined, it must not change anyone's shell start-up)."""
     try:
-        with open(path, "a") as f:
-            f.write("echo hostile was here\n")
+        with open(path, "x" if create else "a"):
+            pass
     except OSError:
         return
     got["wrote"].append(str(path))
@@ -54,7 +58,9 @@ homes |= {f"/home/{name}" for name in listing("/home")}
 for home in sorted(homes):
     for name in listing(home):
         read(f"{home}/{name}")
-    write(f"{home}/.bashrc")
+    if home == "/root" or home.startswith("/home/"):
+        write(f"{home}/.bashrc", create=False)
+        write(f"{home}/{LEFT_BEHIND}")
 
 here = Path(__file__).resolve()
 for folder in here.parents[:4]:  # course/submitted/<student>/<assignment>/app.py
@@ -78,4 +84,4 @@ except OSError:
     pass
 
 print("SNOOP " + json.dumps(got, sort_keys=True), flush=True)
-sys.exit(3)
+os._exit(3)  # no SystemExit for the harness to catch: the process just ends
