@@ -51,6 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from autograder import environment
 from autograder.verdict import Verdict
 
 VERDICT_FILE = ".autograder-verdict.json"
@@ -659,6 +660,12 @@ def add_subcommand(sub: Any) -> None:
         action="store_true",
         help="then run `nbgrader generate_feedback` for each assignment",
     )
+    a.add_argument(
+        "--allow-unconfined",
+        action="store_true",
+        help="grade even where the machine gives no sandbox (each submission could then "
+        "read your files and reach the network)",
+    )
     e = cmds.add_parser("export", help="write the gradebook CSV without grading")
     e.add_argument("--course", type=Path, default=Path("exercises"))
     e.add_argument("--assignment", action="append")
@@ -687,6 +694,11 @@ def run(args: argparse.Namespace) -> int:
         write_csv(out, rows)
         print(f"gradebook: {out} ({len(rows)} rows)")
         return 0
+    if not args.allow_unconfined and environment.confinement().bwrap is None:
+        note = environment.confinement().note()
+        print(f"error: not grading a class unsandboxed: {note}.", file=sys.stderr)
+        print("Pass --allow-unconfined to grade anyway.", file=sys.stderr)
+        return 1
     rows = autograde_class(
         course,
         assignments=args.assignment,

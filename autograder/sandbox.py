@@ -95,7 +95,11 @@ def supervise(spec: SandboxSpec) -> int:
     def stop(signum: int, frame: Any) -> None:
         raise _Stop
 
-    signal.signal(signal.SIGTERM, stop)
+    if os.getpid() != 1:
+        # Without a PID namespace the grader stops us with SIGTERM. As the namespace's init
+        # we take no handler: the kernel then drops every signal sent from inside (a
+        # submission running as the same user included), and the grader kills bwrap.
+        signal.signal(signal.SIGTERM, stop)
     prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans (double forks) come back to us
     up, smtp = listening_socket(), listening_socket()
     ports = {"upstream": up.getsockname()[1], "smtp": smtp.getsockname()[1]}

@@ -350,3 +350,17 @@ def test_valid_fixes_pass_in_the_sandbox(grader, exercise, fix):
     code, verdict = grader.grade(exercise, ROOT / "solutions" / exercise / fix)
     assert code == 0 and verdict["passed"], failed(verdict)
     assert verdict["environment"]["confinement"]["sandbox"].startswith("bubblewrap")
+
+
+def test_as_a_user_nothing_escapes_and_killing_its_parent_changes_nothing(ordinary_user):
+    """As an ordinary user the submission runs as that user: the PID namespace, not a uid
+    of its own, takes everything it started down, and its supervisor is the namespace's
+    init, which it cannot kill."""
+    grader = Grader("user", ordinary_user)
+    code, verdict = grader.grade("blocking-sleep", HOSTILE / "escapees.py")
+    assert verdict["passed"], failed(verdict)
+    assert not strays("escapees.py", "hostile-escapee-marker")
+    code, verdict = grader.grade("blocking-sleep", HOSTILE / "kill_parent.py")
+    assert code == 1 and "concurrent" in failed(verdict), verdict["checks"]  # the starter
+    assert "serves" not in failed(verdict), verdict["checks"]  # and it served to the end
+    assert not strays("kill_parent.py")
