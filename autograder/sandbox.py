@@ -39,6 +39,7 @@ from autograder import environment, proctree
 from autograder.sandbox_spec import SandboxSpec
 
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 
@@ -101,6 +102,7 @@ def supervise(spec: SandboxSpec) -> int:
         # submission running as the same user included), and the grader kills bwrap.
         signal.signal(signal.SIGTERM, stop)
     prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans (double forks) come back to us
+    prctl(PR_SET_DUMPABLE, 0)  # a submission running as the same user may not trace us
     up, smtp = listening_socket(), listening_socket()
     ports = {"upstream": up.getsockname()[1], "smtp": smtp.getsockname()[1]}
     tell({"ports": ports})
