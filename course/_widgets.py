@@ -12,10 +12,10 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import ipywidgets as widgets
-from matplotlib.figure import Figure
 
-from autograder import plots
-from autograder.lab import Burst
+from autograder.plots import burst_figure
+
+__all__ = ["burst_figure", "run_button", "run_in_fresh_loop"]
 
 T = TypeVar("T")
 
@@ -39,14 +39,6 @@ def run_button(
 
     button.on_click(clicked)
     return widgets.VBox([*controls.values(), button, out])
-
-
-def burst_figure(burst: Burst, title: str, *, probe_title: str = "/health latency") -> Figure:
-    """A burst's request timeline above the latency of the probes sent meanwhile, on one
-    time axis (ms since the burst's first request)."""
-    return plots.burst_figure(
-        burst.responses, burst.probes, title=title, started=burst.started, probe_title=probe_title
-    )
 
 
 def run_in_fresh_loop(main: Callable[[], Coroutine[Any, Any, T]]) -> T:

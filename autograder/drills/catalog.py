@@ -12,7 +12,8 @@ from autograder.drills.terminal import KINDS
 
 Drill = PredictDrill | SpotFixDrill | Question
 
-DRILLS: dict[str, Drill] = {d.id: d for d in [*predict.DRILLS, *spot_fix.DRILLS, *questions.DRILLS]}
+_ALL: list[Drill] = [*predict.DRILLS, *spot_fix.DRILLS, *questions.DRILLS]
+DRILLS: dict[str, Drill] = {d.id: d for d in _ALL}
 
 
 def pick(n: int, *, seed: int | None = None, kind: str | None = None) -> list[Drill]:

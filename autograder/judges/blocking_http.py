@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from autograder import checks
 from autograder.checks import Check
 from autograder.depservers import weather_body
-from autograder.judges import Exercise
-from autograder.load import Request
+from autograder.judges.exercise import Exercise
+from autograder.load import Request, Response
 from autograder.session import Figures, Session
 
 CITIES = (
@@ -34,7 +36,7 @@ async def measure(s: Session) -> Figures:
     )
 
 
-def _expected(r) -> tuple[int, dict]:
+def _expected(r: Response) -> tuple[int, dict[str, Any]]:
     return 200, weather_body(r.request.path.rsplit("/", 1)[1])
 
 
