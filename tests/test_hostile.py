@@ -364,3 +364,21 @@ def test_as_a_user_nothing_escapes_and_killing_its_parent_changes_nothing(ordina
     assert code == 1 and "concurrent" in failed(verdict), verdict["checks"]  # the starter
     assert "serves" not in failed(verdict), verdict["checks"]  # and it served to the end
     assert not strays("kill_parent.py")
+
+
+def test_grading_ones_own_code_without_a_sandbox_says_so_in_one_line():
+    path = ROOT / "solutions" / "blocking-sleep" / "async_sleep.py"
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", "blocking-sleep", str(path), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(ROOT), environment.OFF_SWITCH: "off"},
+    )
+    verdict = json.loads(done.stdout)
+    assert verdict["passed"], failed(verdict)
+    assert verdict["environment"]["confinement"]["sandbox"].startswith("none: switched off")
+    notes = [line for line in done.stderr.splitlines() if "note: not sandboxed" in line]
+    assert len(notes) == 1 and "not for someone else's" in notes[0], done.stderr
