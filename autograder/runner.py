@@ -82,6 +82,7 @@ async def running(
     run.reachable = tuple(reachable)
     try:
         conf = await asyncio.to_thread(environment.confinement)
+        _note_once(conf)
         run.slot = slots.acquire(str(run.app_file))
         slots.warn_if_busy(run.slot)
         if conf.own_uid:
@@ -103,6 +104,17 @@ async def running(
         await stop(run)
 
 
+_noted: list[str] = []
+
+
+def _note_once(conf: environment.Confinement) -> None:
+    """Grading without a sandbox: say so, once per process, in one line."""
+    note = conf.note()
+    if note and not _noted:
+        _noted.append(note)
+        log.warning("note: %s", note)
+
+
 async def stop(run: Run) -> None:
     """Kill everything the run started (whatever the submission did) and remove its files."""
     for task in run.tasks:
@@ -110,8 +122,8 @@ async def stop(run: Run) -> None:
     strays: set[psutil.Process] = set()
     sup = run.supervisor
     if sup is not None:
-        if environment.confinement().unshare:
-            # The namespace's init is unshare's child: killing it kills the namespace.
+        if environment.confinement().bwrap:
+            # The namespace's init is bubblewrap's child: killing it kills the namespace.
             strays |= proctree.kill_tree(sup.pid)
         else:
             with contextlib.suppress(ProcessLookupError):

@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from autograder import deaths, environment, workdir
+from autograder import bwrap, deaths, environment, workdir
 from autograder.handles import (
     OWNER_VAR,
     RUN_TOKEN_VAR,
@@ -55,7 +55,13 @@ def child_env(run: Run) -> dict[str, str]:
 
 
 def _spec(
-    run: Run, app_file: Path, app_fd: int, status_w: int, control_w: int, output: int
+    run: Run,
+    app_file: Path,
+    app_fd: int,
+    status_w: int,
+    control_w: int,
+    output: int,
+    cgroup_fds: tuple[int, ...],
 ) -> SandboxSpec:
     conf = environment.confinement()
     env = child_env(run)
@@ -88,12 +94,27 @@ def _spec(
         app_env={**run.extra_env, **env, "AUDIT_LOG": str(run.audit_log)},
         app_fds=(app_fd, status_w),
         output_fd=output,
-        loopback_up=conf.unshare is not None,
-        expose=(*environment.exposed_paths(), *run.reachable)
-        if conf.unshare and run.uid is not None
-        else (),
         uid=run.uid,
-        cgroup_procs=tuple(run.cgroups.procs_files()) if run.cgroups else (),
+        nproc=conf.task_limit,
+        cgroup_fds=cgroup_fds,
+    )
+
+
+def sandbox_prefix(run: Run, app_file: Path) -> list[str]:
+    """The bubblewrap command that gives the run its own view of the machine (``bwrap.py``),
+    or nothing where the machine allows no sandbox."""
+    conf = environment.confinement()
+    if conf.bwrap is None:
+        return []
+    etc = run.workdir / "etc"
+    bwrap.write_etc(etc, uid=os.getuid() if run.uid is None else run.uid, home=run.home)
+    read_only, writable = bwrap.submission_folder(app_file)
+    return bwrap.command(
+        conf.bwrap,
+        as_root=conf.as_root,
+        read_only=[*read_only, *run.reachable],
+        writable=[str(run.workdir), *writable],
+        etc=etc,
     )
 
 
@@ -107,15 +128,20 @@ async def _pipe_reader(fd: int) -> asyncio.StreamReader:
 
 async def start(run: Run) -> asyncio.StreamReader:
     """Start the supervisor; return the harness's status stream once the ports are known."""
-    conf = environment.confinement()
     app_sock = listening_socket()
     status_r, status_w = os.pipe()
     control_r, control_w = os.pipe()
     output = os.open(run.output_file, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
-    spec = _spec(run, workdir.served_file(run), app_sock.fileno(), status_w, control_w, output)
+    # Opened here: the sandbox sees no /sys, and the kernel checks the opener's rights.
+    cgroup_fds = tuple(
+        os.open(p, os.O_WRONLY | os.O_CLOEXEC)
+        for p in (run.cgroups.procs_files() if run.cgroups else [])
+    )
+    app_file = workdir.served_file(run)
+    spec = _spec(run, app_file, app_sock.fileno(), status_w, control_w, output, cgroup_fds)
     try:
         run.supervisor = await asyncio.create_subprocess_exec(
-            *(conf.unshare or ()),
+            *sandbox_prefix(run, app_file),
             sys.executable,
             "-m",
             "autograder.sandbox",
@@ -123,7 +149,7 @@ async def start(run: Run) -> asyncio.StreamReader:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=output,
-            pass_fds=(app_sock.fileno(), status_w, control_w, output),
+            pass_fds=(app_sock.fileno(), status_w, control_w, output, *cgroup_fds),
             env=spec.deps_env,
             cwd=run.workdir,
             start_new_session=True,  # the grader's own group is not the sandbox's
@@ -131,7 +157,7 @@ async def start(run: Run) -> asyncio.StreamReader:
         )
         run.app_port = app_sock.getsockname()[1]
     finally:
-        for fd in (status_w, control_w, output):
+        for fd in (status_w, control_w, output, *cgroup_fds):
             os.close(fd)
         app_sock.close()
     control = await _pipe_reader(control_r)
@@ -167,7 +193,7 @@ async def _follow(run: Run, control: asyncio.StreamReader, status: asyncio.Strea
         else:
             run.app_process.exited(-signal.SIGKILL)  # the supervisor is gone: so is the app
     finally:
-        # unshare keeps a copy of the status pipe open: its end is the app's exit, not EOF.
+        # bubblewrap keeps a copy of the status pipe open: its end is the app's exit, not EOF.
         status.feed_eof()
 
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from autograder import environment
 from autograder.classroom.batch import autograde_class
 from autograder.classroom.gradebook import db_url, read_row, submissions, write_csv
 from autograder.classroom.notebook import build_sources
@@ -46,6 +47,12 @@ def add_subcommand(sub: Any) -> None:
         "--feedback",
         action="store_true",
         help="then run `nbgrader generate_feedback` for each assignment",
+    )
+    a.add_argument(
+        "--allow-unconfined",
+        action="store_true",
+        help="grade even where the machine gives no sandbox (each submission could then "
+        "read your files and reach the network)",
     )
     a.add_argument(
         "--shard",
@@ -119,6 +126,13 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
+    if not args.allow_unconfined and environment.confinement().bwrap is None:
+        print(
+            f"error: not grading a class unsandboxed: {environment.confinement().note()}.\n"
+            "Pass --allow-unconfined to grade anyway.",
+            file=sys.stderr,
+        )
+        return 1
     rows = autograde_class(
         course,
         assignments=args.assignment,
