@@ -2,7 +2,7 @@
 
 Each message says what was measured against what limit, so a student knows what to
 look at without reading the grader. Nothing here touches a process or a clock; the
-exercises call these on the figures their scenario measured, and the unit tests call
+judges (``autograder/judges/``) call these on the figures their scenario measured, and the unit tests call
 them on synthetic figures.
 """
 

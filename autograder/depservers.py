@@ -1,8 +1,9 @@
 """The dependency servers: a slow HTTP upstream and a real SMTP server, in a process of their own.
 
 Run as ``python -m autograder.depservers --upstream-fd N --smtp-fd M --audit-log PATH``
-with two listening sockets inherited from the grader (so their ports are known before
-either this process or the submission starts: the two start side by side). The grader
+with two listening sockets inherited from the sandbox's supervisor, which binds them
+inside the sandbox (so their ports are known before either this process or the
+submission starts: the two start side by side). The grader
 drives it with one JSON command per line on stdin and reads one JSON answer per line on
 stdout; the submission knows neither pipe, so it cannot touch the figures recorded here.
 

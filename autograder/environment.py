@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from autograder.cgroups import Cgroups
+
 CERT_FILE = Path(__file__).resolve().parent / "certs" / "loopback-ca.pem"
 
 LIMITS = {
@@ -119,7 +121,7 @@ def confinement() -> Confinement:
     own_uid = False
     unshare: tuple[str, ...] | None = None
     if shutil.which("unshare"):
-        candidates = [UNSHARE] if root else []
+        candidates: list[tuple[str, ...]] = [UNSHARE] if root else []
         candidates.append((UNSHARE[0], "--user", "--map-root-user", *UNSHARE[1:]))
         for prefix in candidates:
             with contextlib.suppress(OSError, subprocess.SubprocessError):
@@ -140,8 +142,6 @@ def confinement() -> Confinement:
                 ).returncode
                 == 0
             )
-    from autograder.sandbox import Cgroups
-
     cgroup = Cgroups.create(f"autograder-probe-{os.getpid()}", pids_max=10, memory_bytes=1 << 30)
     if cgroup is not None:
         cgroup.remove()

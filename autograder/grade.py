@@ -9,7 +9,9 @@ from pathlib import Path
 
 from autograder import environment, runner
 from autograder.checks import Check
+from autograder.deaths import death_message
 from autograder.diagnosis import diagnose
+from autograder.handles import SubmissionFailed
 from autograder.judges import EXERCISES, Exercise
 from autograder.session import Session
 from autograder.verdict import Verdict
@@ -32,9 +34,9 @@ async def grade_async(exercise: Exercise, app_file: Path) -> Verdict:
             if not alive:
                 assert run.app_process is not None
                 code = await run.app_process.wait()
-                death = runner.death_message(run, code, before_ready=False)
+                death = death_message(run, code, before_ready=False)
             report = run.report()
-    except runner.SubmissionFailed as exc:
+    except SubmissionFailed as exc:
         await prepared
         message = str(exc)
         checks = [Check("serves", False, message)] + [

@@ -1,16 +1,18 @@
-"""The engine, with a blocking API for notebooks, drills and scripts.
+"""The measuring engine, with a blocking API for notebooks, drills and scripts.
 
 A Jupyter kernel already runs an event loop, so ``asyncio.run`` (and ``uvicorn.run``)
 fail in a cell. The lab keeps one private event loop in a daemon thread and runs the
 grader's own coroutines there: the same runner (the app in its own process, beside
-real dependency servers), the same load client, the same open-loop probes.
+real dependency servers) and the same :class:`~autograder.session.Session`, so a
+notebook, a drill and the grader measure with the same code and get the same
+:class:`~autograder.burst.Burst` record.
 
     from autograder import lab, plots
 
-    with lab.serve("course/apps/sleepy.py") as app:
+    with lab.serve("course/apps/nb02_endpoints.py") as app:
         burst = app.burst("GET", "/async-sleep", n=20, probe="/health")
     print(burst.total, burst.max_probe_latency)
-    plots.timeline(burst.responses)
+    plots.burst_figure(burst, "20 x GET /async-sleep")
 
 Everything a ``serve`` block starts is stopped when the block ends, even when a cell
 fails; :func:`stop_all` (also run at exit) stops whatever is left.
@@ -21,25 +23,22 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
-import os
 import signal
 import threading
-import time
 from collections.abc import Coroutine, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import psutil
 
-from autograder import load, runner
-from autograder.checks import percentile
-from autograder.diagnosis import diagnose
-from autograder.load import Request, Response
-from autograder.serve import PROBE_PATH
+from autograder import proctree, runner
+from autograder.burst import Burst
+from autograder.load import HOST, Request, Response
+from autograder.session import Session
+
+__all__ = ["Burst", "LabApp", "close", "run", "serve", "stop_all"]
 
 T = TypeVar("T")
-HOST = "127.0.0.1"
 
 _loop: asyncio.AbstractEventLoop | None = None
 _thread: threading.Thread | None = None
@@ -68,63 +67,13 @@ def _loop_main(loop: asyncio.AbstractEventLoop) -> None:
         loop.close()
 
 
-@dataclass
-class Burst:
-    """What one burst measured, from outside the app."""
-
-    responses: list[Response]
-    probes: list[Response] = field(default_factory=list)
-    started: float = 0.0
-    finished: float = 0.0
-
-    @property
-    def answered(self) -> list[Response]:
-        return [r for r in self.responses if r.done]
-
-    @property
-    def latencies(self) -> list[float]:
-        return [r.latency for r in self.answered if r.latency is not None]
-
-    @property
-    def total(self) -> float:
-        """Seconds from the first request sent to the last answer received."""
-        ends = [r.end for r in self.answered if r.end is not None]
-        return (max(ends) - self.started) if ends else float("nan")
-
-    @property
-    def slowest(self) -> float:
-        return max(self.latencies, default=float("nan"))
-
-    @property
-    def probe_latencies(self) -> list[float]:
-        return load.probe_latencies(
-            self.probes, since=self.started, until=self.finished, cut_off=self.finished
-        )
-
-    @property
-    def max_probe_latency(self) -> float:
-        return max(self.probe_latencies, default=float("nan"))
-
-    def probe_p95(self) -> float:
-        lat = self.probe_latencies
-        return percentile(lat, 95) if lat else float("nan")
-
-    def waves(self, gap: float = 0.1) -> int:
-        """Groups of answers separated by more than ``gap`` seconds (a limiter's waves)."""
-        ends = sorted(r.end for r in self.answered if r.end is not None)
-        return (
-            0
-            if not ends
-            else 1 + sum(1 for a, b in zip(ends, ends[1:], strict=False) if b - a > gap)
-        )
-
-
 class LabApp:
     """A served app and its dependency servers; use through :func:`serve`."""
 
     def __init__(self, run: runner.Run, cm: Any) -> None:
         self.run = run
         self._cm = cm
+        self.session = Session(run)
         self.port = run.app_port
         self.url = f"http://{HOST}:{self.port}"
         assert run.deps is not None
@@ -134,9 +83,7 @@ class LabApp:
     def request(
         self, method: str, path: str, json: Any = None, *, wait_at_most: float = 30
     ) -> Response:
-        return run(
-            load.send(HOST, self.port, Request(method, path, json), wait_at_most=wait_at_most)
-        )
+        return run(self.session.send(Request(method, path, json), wait_at_most=wait_at_most))
 
     def burst(
         self,
@@ -157,42 +104,30 @@ class LabApp:
         e.g. its background tasks)."""
         paths = [path] * (n or 1) if isinstance(path, str) else list(path)
         requests = [Request(method, p, json) for p in paths]
-        return run(self._burst(requests, probe, probe_every, give_up_after, probe_for))
+        return run(
+            self.session.measure_burst(
+                requests,
+                give_up_after=give_up_after,
+                probe=probe,
+                probe_every=probe_every,
+                probe_for=probe_for,
+            )
+        )
 
     def send_all(
         self, requests: Sequence[Request], *, probe: str | None = None, give_up_after: float = 30.0
     ) -> Burst:
         """Like :meth:`burst`, for requests that differ in method or body."""
-        return run(self._burst(list(requests), probe, 0.02, give_up_after))
-
-    async def _burst(
-        self,
-        requests: list[Request],
-        probe: str | None,
-        every: float,
-        give_up_after: float,
-        probe_for: float = 0.0,
-    ) -> Burst:
-        prober = None
-        if probe:
-            prober = load.OpenLoopProbe(
-                HOST, self.port, PROBE_PATH if probe == "loop" else probe, interval=every
-            )
-            prober.start()
-        started = time.monotonic()
-        responses = await load.burst(HOST, self.port, requests, give_up_after=give_up_after)
-        if prober and probe_for > 0:
-            await asyncio.sleep(max(started + probe_for - time.monotonic(), 0.0))
-        finished = time.monotonic()
-        probes = await prober.stop() if prober else []
-        return Burst(responses, probes, started, finished)
+        return run(
+            self.session.measure_burst(list(requests), give_up_after=give_up_after, probe=probe)
+        )
 
     def stats(self) -> dict[str, Any]:
         """The dependency servers' records (upstream peak in flight, delivered emails)."""
-        return run(self.run.deps.stats())  # type: ignore[union-attr]
+        return run(self.session.deps_stats())
 
     def reset_stats(self) -> None:
-        run(self.run.deps.command("reset"))  # type: ignore[union-attr]
+        run(self.session.reset_deps())
 
     def inside(self) -> list[dict[str, Any]]:
         """What the harness saw inside the app's process: lag samples, stalls, log records."""
@@ -203,7 +138,7 @@ class LabApp:
 
     def diagnosis(self, since: float = 0.0) -> str | None:
         """The grader's diagnosis: which line of the app held the loop (file:line)."""
-        return diagnose(self.inside(), str(self.run.app_file), outside_lag=None, since=since)
+        return self.session.diagnosis(since=since)
 
     def output(self) -> str:
         """The last lines the app printed (its logs included)."""
@@ -219,8 +154,7 @@ class LabApp:
         assert process is not None
         if process.returncode is None:
             for p in self.processes():
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(p.pid, sig)  # the harness leads a session: its children too
+                proctree.kill_tree(p.pid, sig)  # the harness leads a session: its children too
         return run(asyncio.wait_for(process.wait(), wait_at_most), wait_at_most + 1)
 
     def processes(self) -> list[psutil.Process]:

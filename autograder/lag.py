@@ -100,7 +100,7 @@ class LagMonitor:
                 innermost = (
                     f"{os.path.basename(code.co_filename)}:{frame.f_lineno} in {code.co_name}"
                 )
-            if self.watched_file and os.path.realpath(code.co_filename) == self.watched_file:
+            if self.watched_file and self._real(code.co_filename) == self.watched_file:
                 return {"line": frame.f_lineno, "func": code.co_name, "innermost": innermost}
             frame = frame.f_back
         return {"line": None, "func": None, "innermost": innermost}

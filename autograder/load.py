@@ -16,7 +16,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Request", "Response", "send", "burst", "OpenLoopProbe", "staggered"]
+__all__ = ["HOST", "Request", "Response", "send", "burst", "OpenLoopProbe", "staggered"]
+
+HOST = "127.0.0.1"  # the submission listens on loopback (in its own network namespace or not)
 
 
 @dataclass(frozen=True)
@@ -250,7 +252,7 @@ class OpenLoopProbe:
     async def stop(self, *, drain: float = 0.3) -> list[Response]:
         """Stop sending; give probes in flight ``drain`` seconds, then cut them off.
 
-        A probe still pending when cut off keeps ``end=None``; :func:`probe_lag`
+        A probe still pending when cut off keeps ``end=None``; :func:`probe_latencies`
         counts it as late by the time it had already waited.
         """
         if self._runner is not None:

@@ -1,8 +1,10 @@
 """Pictures of what happened: request timelines and loop-lag traces (matplotlib).
 
 Used by the notebooks, the drills and the grader's feedback, so a learner sees the same
-picture everywhere. Every function takes plain figures (``load.Response`` records or the
-``timeline`` list of a verdict's ``metrics``) and returns the matplotlib ``Axes``.
+picture everywhere. :func:`burst_figure` draws a :class:`~autograder.burst.Burst` (the
+record every measurement returns) as a ``Figure``; the other functions take plain
+figures (``load.Response`` records or the ``timeline`` list of a verdict's ``metrics``)
+and return the matplotlib ``Axes``.
 Figures are built with ``matplotlib.figure.Figure``, not pyplot: no global state, safe
 in threads and scripts; in a notebook, ``ax.figure`` displays as an image.
 """
@@ -14,9 +16,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 from matplotlib.ticker import MaxNLocator
 
+from autograder.burst import LOOP, Burst, timeline_bars
 from autograder.load import Response
 
 OK_COLOUR = "#3b7dd8"
@@ -31,19 +34,10 @@ def _axes(ax: Axes | None, height: float = 3.5) -> Axes:
     return fig.add_subplot()
 
 
-def bars_from_responses(responses: Sequence[Response]) -> list[dict[str, Any]]:
-    """Responses as timeline bars: start/end in ms from the first request's start."""
-    if not responses:
-        return []
-    t0 = min(r.start for r in responses)
-    return [
-        {
-            "start_ms": (r.start - t0) * 1000,
-            "end_ms": None if r.end is None or r.error else (r.end - t0) * 1000,
-            "status": r.status,
-        }
-        for r in responses
-    ]
+def _as_bars(bars: Sequence[dict[str, Any]] | Sequence[Response]) -> list[dict[str, Any]]:
+    if all(isinstance(b, Response) for b in bars):
+        return timeline_bars([b for b in bars if isinstance(b, Response)], digits=3)
+    return [b for b in bars if isinstance(b, dict)]
 
 
 def timeline(
@@ -59,9 +53,9 @@ def timeline(
     after another form a staircase; waves (a thread limiter) form blocks. A request
     never answered is drawn grey up to ``cut_off_ms`` (or the last answer).
     """
-    if bars and isinstance(bars[0], Response):
-        bars = bars_from_responses(bars)  # type: ignore[arg-type]
-    rows = sorted(bars, key=lambda b: (b["end_ms"] is None, b["end_ms"] or 0.0, b["start_ms"]))  # type: ignore[index]
+    rows = sorted(
+        _as_bars(bars), key=lambda b: (b["end_ms"] is None, b["end_ms"] or 0.0, b["start_ms"])
+    )
     ax = _axes(ax, height=max(2.5, min(0.12 * len(rows) + 1.5, 7)))
     ends = [b["end_ms"] for b in rows if b["end_ms"] is not None]
     horizon = cut_off_ms or (max(ends) if ends else 1000.0)
@@ -100,8 +94,9 @@ def latency_trace(
     ax = _axes(ax, height=3)
     if probes:
         t0 = since if since is not None else min(p.start for p in probes)
-        xs = [(p.start - t0) * 1000 for p in probes if p.end is not None and not p.error]
-        ys = [(p.end - p.start) * 1000 for p in probes if p.end is not None and not p.error]  # type: ignore[operator]
+        answered = [(p.start, p.end) for p in probes if p.end is not None and not p.error]
+        xs = [(start - t0) * 1000 for start, _ in answered]
+        ys = [(end - start) * 1000 for start, end in answered]
         ax.plot(xs, ys, marker=".", linewidth=1, color=OK_COLOUR)
     if limit_ms is not None:
         ax.axhline(
@@ -116,23 +111,27 @@ def latency_trace(
 
 
 def burst_figure(
-    responses: Sequence[Response],
-    probes: Sequence[Response] = (),
-    *,
+    burst: Burst,
     title: str,
-    started: float | None = None,
-    probe_title: str = "/health latency",
+    *,
+    probe_title: str | None = None,
     limit_ms: float | None = 100.0,
 ) -> Figure:
     """A burst's request timeline and, when probes were sent meanwhile, their latency
-    below it on the same time axis (ms since ``started``, the burst's first request)."""
-    fig = Figure(figsize=(9, 5.5 if probes else 3.5), layout="constrained")
-    if not probes:
-        timeline(responses, ax=fig.add_subplot(), title=title)
+    below it on the same time axis (ms since the burst's first request). The probe trace
+    is titled after what was probed unless ``probe_title`` says otherwise."""
+    fig = Figure(figsize=(9, 5.5 if burst.probes else 3.5), layout="constrained")
+    if not burst.probes:
+        timeline(burst.responses, ax=fig.add_subplot(), title=title)
         return fig
+    if probe_title is None:
+        probed = burst.probe_path
+        probe_title = "Loop probe latency" if probed in (None, LOOP) else f"{probed} latency"
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
-    timeline(responses, ax=top, title=title)
-    latency_trace(probes, ax=bottom, since=started, title=probe_title, limit_ms=limit_ms)
+    timeline(burst.responses, ax=top, title=title)
+    latency_trace(
+        burst.probes, ax=bottom, since=burst.started, title=probe_title, limit_ms=limit_ms
+    )
     top.set_xlabel("")
     bottom.set_xlabel("time since the first request was sent (ms)")
     return fig
@@ -158,9 +157,9 @@ def lag_samples(
     return ax
 
 
-def png(fig: Figure, *, dpi: int = 100) -> bytes:
+def png(fig: Figure | SubFigure, *, dpi: int = 100) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
+    fig.figure.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
 
 
@@ -183,6 +182,4 @@ _show_figures_as_png_in_ipython()
 
 
 def save(ax: Axes, path: str) -> None:
-    figure = ax.get_figure()
-    assert figure is not None
-    figure.savefig(path, dpi=110)
+    ax.figure.figure.savefig(path, dpi=110)

@@ -18,7 +18,9 @@ The supervisor:
 4. reports the submission's exit status on the control pipe, reaps orphans (it is a
    child subreaper even without a PID namespace), and on SIGTERM kills every descendant.
 
-Grader-side helpers for the same job (cgroups, run slots) live here too.
+What to start comes as one typed record (``sandbox_spec.SandboxSpec``, JSON on the
+command line). The grader-side helpers live elsewhere: ``cgroups.py``, ``slots.py``,
+``proctree.py``.
 """
 
 from __future__ import annotations
@@ -33,11 +35,11 @@ import socket
 import struct
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from autograder import environment
+from autograder import environment, proctree
+from autograder.sandbox_spec import SandboxSpec
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
@@ -109,64 +111,28 @@ def listening_socket() -> socket.socket:
     return sock
 
 
-def _descendants(root: int) -> list[int]:
-    """Every process below ``root``, read from /proc (no psutil in here: it stays small)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry))
-    found, todo = [], [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def _kill_descendants(timeout: float = 3.0) -> None:
-    me = os.getpid()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        victims = _descendants(me)
-        for pid in victims:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):
-            while os.waitpid(-1, os.WNOHANG)[0]:
-                pass
-        if not victims:
-            return
-        time.sleep(0.01)
-
-
 class _Stop(Exception):
     pass
 
 
-def _confine(spec: dict[str, Any]) -> None:
+def _confine(spec: SandboxSpec) -> None:
     """``preexec_fn`` of the submission: cgroups, limits, then drop to its own uid."""
-    for procs in spec["cgroup_procs"]:
+    for procs in spec.cgroup_procs:
         fd = os.open(procs, os.O_WRONLY)
         try:
             os.write(fd, str(os.getpid()).encode())
         finally:
             os.close(fd)
-    environment.apply_limits(nproc=spec["uid"] is not None)
+    environment.apply_limits(nproc=spec.uid is not None)
     prctl(PR_SET_NO_NEW_PRIVS, 1)  # no setuid binary gives the privileges back
-    if spec["uid"] is not None:
+    if spec.uid is not None:
         os.setgroups([])
-        os.setgid(spec["uid"])
-        os.setuid(spec["uid"])
+        os.setgid(spec.uid)
+        os.setuid(spec.uid)
 
 
-def supervise(spec: dict[str, Any]) -> int:
-    control = os.fdopen(spec["control_fd"], "w", buffering=1)
+def supervise(spec: SandboxSpec) -> int:
+    control = os.fdopen(spec.control_fd, "w", buffering=1)
 
     def tell(obj: dict[str, Any]) -> None:
         with contextlib.suppress(OSError, ValueError):
@@ -178,17 +144,17 @@ def supervise(spec: dict[str, Any]) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans (double forks) come back to us
-    if spec["loopback_up"]:
+    if spec.loopback_up:
         loopback_up()
-    if spec["expose"]:
-        expose(spec["expose"])
+    if spec.expose:
+        expose(list(spec.expose))
     up, smtp = listening_socket(), listening_socket()
     ports = {"upstream": up.getsockname()[1], "smtp": smtp.getsockname()[1]}
     tell({"ports": ports})
-    with open(spec["deps_log"], "ab") as deps_log:
+    with open(spec.deps_log, "ab") as deps_log:
         deps = subprocess.Popen(
             [
-                *spec["deps_argv"],
+                *spec.deps_argv,
                 "--upstream-fd",
                 str(up.fileno()),
                 "--smtp-fd",
@@ -198,29 +164,29 @@ def supervise(spec: dict[str, Any]) -> int:
             stdout=None,
             stderr=deps_log,
             pass_fds=(up.fileno(), smtp.fileno()),
-            env=spec["deps_env"],
-            cwd=spec["workdir"],
+            env=spec.deps_env,
+            cwd=spec.workdir,
             start_new_session=True,
         )
     up.close()
     smtp.close()
-    env = dict(spec["app_env"])
+    env = dict(spec.app_env)
     env["UPSTREAM_URL"] = f"http://127.0.0.1:{ports['upstream']}"
     env["SMTP_HOST"] = "127.0.0.1"
     env["SMTP_PORT"] = str(ports["smtp"])
-    output = spec["output_fd"]
+    output = spec.output_fd
     app = subprocess.Popen(
-        spec["app_argv"],
+        spec.app_argv,
         stdin=subprocess.DEVNULL,
         stdout=output,
         stderr=output,
-        pass_fds=tuple(spec["app_fds"]),
+        pass_fds=spec.app_fds,
         env=env,
-        cwd=spec["home"],
+        cwd=spec.home,
         start_new_session=True,
         preexec_fn=lambda: _confine(spec),
     )
-    for fd in (output, *spec["app_fds"]):  # the status pipe must reach EOF when the app dies
+    for fd in (output, *spec.app_fds):  # the status pipe must reach EOF when the app dies
         os.close(fd)
     tell({"app_pid": app.pid})
     try:
@@ -240,122 +206,8 @@ def supervise(spec: dict[str, Any]) -> int:
         pass
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        _kill_descendants()
+        proctree.kill_descendants()
     return 0
-
-
-# -- on the grader's side ------------------------------------------------------------------
-
-CGROUP_ROOT = Path("/sys/fs/cgroup")
-
-
-class Cgroups:
-    """A pids and a memory cgroup for one run's submission (v1 or v2), when the machine allows.
-
-    The pids controller counts every task (threads included) whatever its uid, which
-    RLIMIT_NPROC does not do for root; the memory controller bounds the whole process
-    tree, which RLIMIT_AS (per process) does not.
-    """
-
-    def __init__(self, dirs: dict[str, Path]) -> None:
-        self.dirs = dirs
-
-    @classmethod
-    def create(cls, name: str, *, pids_max: int, memory_bytes: int) -> Cgroups | None:
-        try:
-            own = Path("/proc/self/cgroup").read_text().splitlines()
-        except OSError:
-            return None
-        places: dict[str, str] = {}
-        for line in own:
-            _, controllers, path = line.split(":", 2)
-            for c in controllers.split(","):
-                places[c or "unified"] = path
-        dirs: dict[str, Path] = {}
-        try:
-            if "pids" in places and (CGROUP_ROOT / "pids").is_dir():  # v1
-                for ctrl in ("pids", "memory"):
-                    d = CGROUP_ROOT / ctrl / places[ctrl].lstrip("/") / name
-                    d.mkdir()
-                    dirs[ctrl] = d
-                (dirs["pids"] / "pids.max").write_text(str(pids_max))
-                (dirs["memory"] / "memory.limit_in_bytes").write_text(str(memory_bytes))
-            elif (CGROUP_ROOT / "cgroup.controllers").exists():  # v2
-                parent = CGROUP_ROOT / places.get("unified", "/").lstrip("/")
-                (parent / "cgroup.subtree_control").write_text("+pids +memory")
-                d = parent / name
-                d.mkdir()
-                dirs["pids"] = dirs["memory"] = d
-                (d / "pids.max").write_text(str(pids_max))
-                (d / "memory.max").write_text(str(memory_bytes))
-                (d / "memory.swap.max").write_text("0")
-            else:
-                return None
-        except (OSError, KeyError, ValueError):
-            cls(dirs).remove()
-            return None
-        return cls(dirs)
-
-    @property
-    def version(self) -> int:
-        return 2 if self.dirs.get("pids") == self.dirs.get("memory") else 1
-
-    def procs_files(self) -> list[str]:
-        return sorted({str(d / "cgroup.procs") for d in self.dirs.values()})
-
-    def _counter(self, ctrl: str, file: str, key: str) -> int:
-        with contextlib.suppress(OSError, ValueError, KeyError):
-            text = (self.dirs[ctrl] / file).read_text()
-            for line in text.splitlines():
-                k, _, v = line.partition(" ")
-                if k == key:
-                    return int(v)
-        return 0
-
-    def pids_refused(self) -> int:
-        """How many forks or thread starts the pids limit refused."""
-        return self._counter("pids", "pids.events", "max")
-
-    def pids_at_limit(self) -> bool:
-        """Did the submission reach the process limit? (RLIMIT_NPROC, equal to it, may refuse
-        the fork first and leave the cgroup's own counter at 0.)"""
-        if self.pids_refused():
-            return True
-        with contextlib.suppress(OSError, ValueError):
-            d = self.dirs["pids"]
-            return int((d / "pids.current").read_text()) >= int((d / "pids.max").read_text())
-        return False
-
-    def oom_kills(self) -> int:
-        if self.version == 1:
-            return self._counter("memory", "memory.oom_control", "oom_kill")
-        return self._counter("memory", "memory.events", "oom_kill")
-
-    def pids(self) -> list[int]:
-        found: set[int] = set()
-        for procs in self.procs_files():
-            with contextlib.suppress(OSError, ValueError):
-                found.update(int(p) for p in Path(procs).read_text().split())
-        return sorted(found)
-
-    def kill_all(self, timeout: float = 3.0) -> None:
-        deadline = time.monotonic() + timeout
-        while (pids := self.pids()) and time.monotonic() < deadline:
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(pid, signal.SIGKILL)
-            time.sleep(0.01)
-
-    def remove(self) -> None:
-        for d in set(self.dirs.values()):
-            for _ in range(50):  # v1 refuses while a killed task is still exiting
-                try:
-                    d.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    time.sleep(0.02)
 
 
 def probe_uid(uid: int, paths: list[str]) -> int:
@@ -377,7 +229,7 @@ def probe_uid(uid: int, paths: list[str]) -> int:
 def main() -> int:
     if sys.argv[1] == "--probe-uid":
         return probe_uid(int(sys.argv[2]), sys.argv[3:])
-    return supervise(json.loads(sys.argv[1]))
+    return supervise(SandboxSpec.from_json(sys.argv[1]))
 
 
 if __name__ == "__main__":

@@ -152,7 +152,7 @@ class _Pinned:
 
 async def _serve(
     app: Any, sock: socket.socket, status: _Channel, report: _Channel, path: str, pinned: _Pinned
-):
+) -> None:
     LagMonitor = pinned.monitor_class  # noqa: N806
     loop = asyncio.get_running_loop()
     loop.set_default_executor(pinned.executor_class(max_workers=DEFAULT_EXECUTOR_WORKERS))
@@ -160,7 +160,7 @@ async def _serve(
     sampler = asyncio.create_task(monitor.sampler())
     monitor.start_watchdog()
 
-    class Server(pinned.server_class):  # type: ignore[misc,name-defined]
+    class Server(pinned.server_class):  # type: ignore[name-defined]
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets)
             if not self.should_exit:

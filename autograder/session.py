@@ -1,9 +1,11 @@
-"""What an exercise's scenario works with while the submission is serving.
+"""The measuring engine: what a scenario, a notebook or a drill works with while an app serves.
 
-A :class:`Session` wraps one run: it sends requests from outside, keeps the open-loop
-loop probe going from the first request to the last, reads the dependency servers'
-figures, and finally freezes everything into :class:`Figures`, the record the checks
-judge.
+A :class:`Session` wraps one run (``runner.running``): it sends requests from outside,
+sends bursts while an open-loop probe measures how long a request waits
+(:meth:`Session.measure_burst`, returning a :class:`~autograder.burst.Burst`), reads the
+dependency servers' figures and what the harness saw inside the app (the diagnosis). The
+grader's scenarios freeze what they measured into :class:`Figures`, the record the checks
+judge; ``lab.py`` is a blocking face over the same session for notebooks and drills.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autograder import load
-from autograder.load import OpenLoopProbe, Request, Response
-from autograder.runner import Run
-from autograder.serve import PROBE_PATH
+from autograder.burst import LOOP, Burst, probe_target, timeline_bars
+from autograder.diagnosis import diagnose
+from autograder.handles import DepServers, Run
+from autograder.load import HOST, OpenLoopProbe, Request, Response
 
-HOST = "127.0.0.1"
+PROBE_EVERY = 0.02
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,8 @@ class Figures:
 
     ``requests`` is the main burst; ``waited`` how long the grader waited for it (it
     stops early once a limit is already missed). ``loop_lag`` is the worst latency of
-    the open-loop probe, in seconds. ``extra`` holds the exercise's own figures.
+    the open-loop probe, in seconds. ``extra`` holds the exercise's own figures (keys
+    starting with ``_`` stay out of the JSON).
     """
 
     requests: tuple[Response, ...] = ()
@@ -57,14 +61,7 @@ class Figures:
                     "max": round(lat[-1] * 1000, 1),
                 }
                 out["total_ms"] = round((max(r.end for r in done if r.end) - t0) * 1000, 1)
-            out["timeline"] = [
-                {
-                    "start_ms": round((r.start - t0) * 1000, 1),
-                    "end_ms": None if r.end is None or r.error else round((r.end - t0) * 1000, 1),
-                    "status": r.status,
-                }
-                for r in self.requests
-            ]
+            out["timeline"] = timeline_bars(self.requests)
         if self.loop_lag is not None:
             out["max_loop_lag_ms"] = round(self.loop_lag * 1000, 1)
             out["loop_probes"] = self.probes
@@ -79,8 +76,8 @@ class Session:
         self.run = run
         self.port = run.app_port
         assert run.deps is not None
-        self.deps = run.deps
-        self._probe = OpenLoopProbe(HOST, self.port, PROBE_PATH)
+        self.deps: DepServers = run.deps
+        self._probe = OpenLoopProbe(HOST, self.port, probe_target(LOOP))
         self._since = time.monotonic()
         self.began = self._since  # the first request the scenario sends
         self.prepared: Any = None  # what the exercise's ``prepare`` computed
@@ -99,9 +96,52 @@ class Session:
             HOST, self.port, requests, interval=interval, give_up_after=give_up_after
         )
 
-    def probe(self, path: str) -> OpenLoopProbe:
-        """A second open-loop probe (e.g. on the app's own /health); caller starts/stops it."""
-        return OpenLoopProbe(HOST, self.port, path)
+    def probe(self, path: str, *, interval: float = PROBE_EVERY) -> OpenLoopProbe:
+        """An open-loop probe on ``path`` (``"loop"``: the loop probe); caller starts/stops it."""
+        return OpenLoopProbe(HOST, self.port, probe_target(path), interval=interval)
+
+    async def measure_burst(
+        self,
+        requests: Sequence[Request],
+        *,
+        give_up_after: float,
+        probe: str | None = None,
+        probe_every: float = PROBE_EVERY,
+        probe_for: float = 0.0,
+        warm_up: Request | None = None,
+        reset_deps: bool = False,
+    ) -> Burst:
+        """Send ``requests`` at once and wait for them (at most ``give_up_after`` s).
+
+        ``probe`` (``"loop"`` or a path like ``"/health"``) is probed open-loop from before
+        the ``warm_up`` request (if any) until the last answer, or until ``probe_for``
+        seconds after the first request if that is later (to watch what the app does
+        after answering, e.g. its background tasks). ``reset_deps`` forgets what the
+        warm-up did to the dependency servers' figures.
+        """
+        prober = self.probe(probe, interval=probe_every) if probe else None
+        if prober is not None:
+            prober.start()
+        since = time.monotonic()
+        if warm_up is not None:
+            await self.send(warm_up)
+        if reset_deps:
+            await self.reset_deps()
+        started = time.monotonic()
+        responses = await self.burst(requests, give_up_after=give_up_after)
+        if prober is not None and probe_for > 0:
+            await asyncio.sleep(max(started + probe_for - time.monotonic(), 0.0))
+        finished = time.monotonic()
+        probes = await prober.stop() if prober is not None else []
+        return Burst(
+            responses,
+            probes,
+            started,
+            finished,
+            probe_path=probe,
+            probe_since=since if warm_up is not None else started,
+            probe_cut_off=prober.stopped_at if prober is not None else None,
+        )
 
     # -- the loop probe, from the first request to the last -----------------------------
     def start_loop_probe(self) -> None:
@@ -109,6 +149,7 @@ class Session:
         self._probe.start()
 
     async def stop_loop_probe(self) -> tuple[float | None, int]:
+        """The loop probe's (worst latency, probes counted) since :meth:`start_loop_probe`."""
         until = time.monotonic()
         probes = await self._probe.stop()
         lat = load.probe_latencies(
@@ -126,23 +167,25 @@ class Session:
     ) -> tuple[list[Response], tuple[float | None, int]]:
         """The common scenario: the loop probe from the warm-up request on, then the burst.
 
-        ``reset_deps`` forgets what the warm-up did to the dependency servers' figures.
         Returns the burst's responses and the loop probe's (worst lag, probes counted).
         """
-        self.start_loop_probe()
-        await self.send(warm_up)
-        if reset_deps:
-            await self.reset_deps()
-        responses = await self.burst(requests, give_up_after=give_up_after)
-        return responses, await self.stop_loop_probe()
-
-    async def upstream_peak(self) -> int:
-        """The most requests the upstream had in flight at once since the last reset."""
-        return (await self.deps_stats())["upstream"]["peak"]
+        burst = await self.measure_burst(
+            requests,
+            give_up_after=give_up_after,
+            probe=LOOP,
+            warm_up=warm_up,
+            reset_deps=reset_deps,
+        )
+        return burst.responses, burst.loop
 
     # -- dependency servers and files -----------------------------------------------------
     async def deps_stats(self) -> dict[str, Any]:
         return await self.deps.stats()
+
+    async def upstream_peak(self) -> int:
+        """The most requests the upstream had in flight at once since the last reset."""
+        peak: int = (await self.deps_stats())["upstream"]["peak"]
+        return peak
 
     async def reset_deps(self) -> None:
         await self.deps.command("reset")
@@ -162,6 +205,13 @@ class Session:
             for r in self.run.report()
             if r.get("kind") == "log" and r.get("levelno", 0) >= min_level
         ]
+
+    def diagnosis(self, *, outside_lag: float | None = None, since: float = 0.0) -> str | None:
+        """Which line of the app held the loop (``file:line``), from the harness's stack
+        samples taken after ``since``; explains a verdict, never decides one."""
+        return diagnose(
+            self.run.report(), str(self.run.app_file), outside_lag=outside_lag, since=since
+        )
 
     async def wait_until(
         self, condition: Callable[[], Awaitable[bool]], *, wait_at_most: float, every: float = 0.05

@@ -26,15 +26,16 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder import environment, runner  # noqa: E402
+from autograder import environment, slots  # noqa: E402
 from autograder.grade import grade  # noqa: E402
+from autograder.handles import RUN_TOKEN_VAR  # noqa: E402
 
 SUBMISSIONS = (
     ROOT / "solutions" / "blocking-sleep" / "async_sleep.py",
     ROOT / "exercises" / "blocking-sleep" / "starter.py",
     ROOT / "tests" / "hostile" / "escapees.py",
 )
-SANDBOX_UIDS = range(environment.UID_BASE, environment.UID_BASE + runner.MAX_SLOTS)
+SANDBOX_UIDS = range(environment.UID_BASE, environment.UID_BASE + slots.MAX_SLOTS)
 
 
 def _cgroup_dirs() -> set[str]:
@@ -51,7 +52,7 @@ def _run_processes() -> list[int]:
         try:
             if p.info["status"] == psutil.STATUS_ZOMBIE:
                 continue
-            if p.info["uids"].real in SANDBOX_UIDS or runner.RUN_TOKEN_VAR in p.environ():
+            if p.info["uids"].real in SANDBOX_UIDS or RUN_TOKEN_VAR in p.environ():
                 pids.append(p.pid)
         except (psutil.Error, AttributeError):
             continue
@@ -86,7 +87,7 @@ def snapshot() -> dict[str, Any]:
         "tmp_dirs": sorted(str(p) for p in Path("/tmp").glob("autograder-*")),
         "cgroups": sorted(_cgroup_dirs()),
         "sandbox_files": _sandbox_files(),
-        "active_runs": len(runner.active_runs()),
+        "active_runs": len(slots.active_runs()),
     }
 
 

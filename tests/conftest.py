@@ -6,40 +6,37 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import psutil
 import pytest
 
-from autograder.runner import RUN_TOKEN_VAR
+from autograder.handles import OWNER_VAR, RUN_TOKEN_VAR
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every grading this test session starts (in-process, through the CLI or a notebook's
+# kernel) passes this on to its processes: the check below looks at ours only, and never
+# kills the gradings another session runs on the same machine.
+OWNER = os.environ.setdefault(OWNER_VAR, f"pytest-{uuid.uuid4().hex}")
 
 
 def leftover_processes() -> list[psutil.Process]:
-    """Processes started by a grading run of this checkout (they carry its token and run
-    its code) that are still alive. Another checkout's runs on the same machine are not
-    ours to judge or kill."""
+    """Processes started by this session's grading runs (they carry a run's token and our
+    owner mark) that are still alive."""
     found = []
     for p in psutil.process_iter():
         try:
             env = p.environ()
             if (
                 RUN_TOKEN_VAR in env
-                and str(ROOT) in env.get("PYTHONPATH", "").split(os.pathsep)
+                and env.get(OWNER_VAR) == OWNER
                 and p.status() != psutil.STATUS_ZOMBIE
             ):
                 found.append(p)
         except psutil.Error:
             continue
     return found
-
-
-def _describe(p: psutil.Process) -> str:
-    try:
-        return f"{p.pid} {' '.join(p.cmdline())[:200]}"
-    except psutil.Error:
-        return f"{p.pid} (gone)"
 
 
 @pytest.fixture(autouse=True)
@@ -51,7 +48,7 @@ def no_processes_left_behind():
             p.kill()
         except psutil.Error:
             pass
-    assert not left, f"processes left behind: {[_describe(p) for p in left]}"
+    assert not left, f"processes left behind: {[(p.pid, p.cmdline()) for p in left]}"
 
 
 def run_cli(*args: str, wait_at_most: float = 120) -> subprocess.CompletedProcess[str]:

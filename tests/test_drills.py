@@ -9,6 +9,7 @@ must fail the grader and its reference fix pass; the CLI is driven with answers 
 from __future__ import annotations
 
 import ast
+import json
 import math
 import os
 import re
@@ -19,13 +20,15 @@ from collections import defaultdict
 import pytest
 
 from autograder import lab
-from autograder.drills import predict, questions, spot_fix
+from autograder.depservers import weather_body
+from autograder.drills import fix_scenarios, predict, questions, spot_fix
 from autograder.drills.catalog import DRILLS, pick
 from autograder.drills.predict import PredictDrill, score
 from autograder.drills.scoring import Tolerance, judge, parse_value
 from autograder.drills.show import text_timeline
 from autograder.lab import Burst
 from autograder.load import Request, Response
+from autograder.session import Figures
 from tests.conftest import ROOT
 
 
@@ -175,6 +178,31 @@ def test_text_timeline_draws_a_staircase():
     drawn = text_timeline(Burst(responses, [], t, t + 1.0), width=20).splitlines()
     bars = [line.count("█") for line in drawn[:-1]]
     assert bars == sorted(bars) and bars[0] < bars[-1] == 20
+
+
+def _answered(path: str, seconds: float, body: bytes) -> Response:
+    return Response(Request("GET", path), start=0.0, end=seconds, status=200, body=body)
+
+
+def test_a_cache_drill_fails_when_the_second_round_calls_the_upstream():
+    first = tuple(
+        _answered(f"/weather/c{i}", 0.35, json.dumps(weather_body(f"c{i}")).encode())
+        for i in range(fix_scenarios.N)
+    )
+    cold = {"upstream_peak_in_flight": fix_scenarios.N, "second_round_answered": fix_scenarios.N}
+    cached = fix_scenarios.judge_lock(
+        Figures(requests=first, waited=1.1, extra={**cold, "second_round_upstream_calls": 0})
+    )
+    assert all(c.passed for c in cached), cached
+    uncached = fix_scenarios.judge_lock(
+        Figures(requests=first, waited=1.1, extra={**cold, "second_round_upstream_calls": 20})
+    )
+    assert [c.name for c in uncached if not c.passed] == ["cached"]
+    assert "made 20 upstream calls" in uncached[-1].message
+    skipped = fix_scenarios.judge_lock(
+        Figures(requests=first, waited=1.1, extra={"upstream_peak_in_flight": 1})
+    )
+    assert {c.name for c in skipped if not c.passed} == {"upstream-concurrency", "cached"}
 
 
 # -- the command line, no server needed -----------------------------------------------------------

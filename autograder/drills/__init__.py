@@ -7,7 +7,8 @@ Three kinds:
   ``predict_drill``, the catalogue ``predict``, the figures ``measures``, the tolerance
   rules ``scoring`` (light: the notebooks score predictions with it too).
 - ``fix`` (``spot_fix``): a broken endpoint under a clock; the fix is graded by the
-  course's grader, with the graded exercises' thresholds and scenario shapes.
+  course's grader. The record and catalogue are ``spot_fix``, the scenarios and judges
+  ``fix_scenarios`` (with the graded exercises' limits and scenario shapes).
 - ``question`` (``questions``): the classic interview questions, with model answers that
   cite figures the learner can rerun.
 

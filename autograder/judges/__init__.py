@@ -1,28 +1,16 @@
 """The graded exercises' judges. Each module holds one: its scenario (what load to send and
 what to measure, from outside) and its judge (pure: figures in, checks out).
 
-The contract they implement is the course's ``exercises.md``.
+The contract they implement is written out in ``docs/contract/`` (one file per exercise,
+listing each module's constants; ``tests/test_contract_docs.py`` keeps the two in step).
+Scenario shapes several exercises share are in :mod:`autograder.judges.scenarios`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from autograder.judges.exercise import Exercise
 
-from autograder.checks import Check
-from autograder.session import Figures, Session
-
-
-@dataclass(frozen=True)
-class Exercise:
-    id: str
-    title: str
-    summary: str
-    checks: tuple[str, ...]
-    measure: Callable[[Session], Awaitable[Figures]]
-    judge: Callable[[Figures], list[Check]]
-    # Work done in a thread while the submission starts (its result: ``Session.prepared``).
-    prepare: Callable[[], object] | None = None
+__all__ = ["EXERCISES", "Exercise"]
 
 
 def _load() -> dict[str, Exercise]:

@@ -8,7 +8,7 @@ import uuid
 
 from autograder import checks
 from autograder.checks import Check
-from autograder.judges import Exercise
+from autograder.judges.exercise import Exercise
 from autograder.judges.scenarios import staggered_under_probe
 from autograder.load import Request
 from autograder.session import Figures, Session
@@ -18,6 +18,7 @@ INTERVAL = 0.03
 EACH_LIMIT = 0.1
 DELIVERY_LIMIT = 5.0
 FAILURE_WAIT = 3.0
+ORDER_WAIT = 5.0  # the longest each order of the mail-failure phase is waited for
 GRACE = 0.4
 RECIPIENT = "orders@example.com"
 
@@ -77,7 +78,9 @@ async def measure(s: Session) -> Figures:
     # failure logged at ERROR with its id; the service must keep answering.
     await s.refuse_smtp()
     failing, after = f"fail-{tag}", f"after-{tag}"
-    fail_response = await s.send(Request("POST", "/orders", {"order_id": failing}), wait_at_most=5)
+    fail_response = await s.send(
+        Request("POST", "/orders", {"order_id": failing}), wait_at_most=ORDER_WAIT
+    )
 
     def error_logged() -> bool:
         return any(failing in r["message"] for r in s.log_records(logging.ERROR))
@@ -86,7 +89,9 @@ async def measure(s: Session) -> Figures:
         return error_logged() and f"accepted {failing}" in s.audit_lines()
 
     await s.wait_until(failure_handled, wait_at_most=FAILURE_WAIT)
-    after_response = await s.send(Request("POST", "/orders", {"order_id": after}), wait_at_most=5)
+    after_response = await s.send(
+        Request("POST", "/orders", {"order_id": after}), wait_at_most=ORDER_WAIT
+    )
     loop = await s.stop_loop_probe()
     return s.figures(
         requests=responses,
@@ -149,7 +154,10 @@ def judge(f: Figures) -> list[Check]:
         )
     return [
         checks.each_answered_within(
-            "fast-answers", f.requests, EACH_LIMIT, what="orders sent 30 ms apart"
+            "fast-answers",
+            f.requests,
+            EACH_LIMIT,
+            what=f"orders sent {INTERVAL * 1000:.0f} ms apart",
         ),
         checks.bodies_match(
             "responses",

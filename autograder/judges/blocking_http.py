@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from autograder import checks
 from autograder.checks import Check
 from autograder.depservers import weather_body
-from autograder.judges import Exercise
+from autograder.judges.exercise import Exercise
 from autograder.judges.scenarios import burst_figures
 from autograder.load import Request, Response
 from autograder.session import Figures, Session
@@ -31,7 +33,7 @@ async def measure(s: Session) -> Figures:
     )
 
 
-def _expected(r: Response) -> tuple[int, dict]:
+def _expected(r: Response) -> tuple[int, dict[str, Any]]:
     return 200, weather_body(r.request.path.rsplit("/", 1)[1])
 
 
@@ -47,7 +49,7 @@ def judge(f: Figures) -> list[Check]:
             peak,
             PEAK_MIN,
             message="the upstream saw at most {value} requests in flight at once "
-            "(at least {minimum} expected when 20 arrive together)",
+            f"(at least {{minimum}} expected when {len(CITIES)} arrive together)",
         ),
         checks.loop_lag_under("loop-free", f.loop_lag, LAG_LIMIT, probes=f.probes),
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from autograder import checks
 from autograder.checks import Check
-from autograder.judges import Exercise
+from autograder.judges.exercise import Exercise
 from autograder.judges.scenarios import burst_figures
 from autograder.load import Request
 from autograder.session import Figures, Session

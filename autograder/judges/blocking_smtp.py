@@ -7,7 +7,7 @@ import uuid
 
 from autograder import checks
 from autograder.checks import Check
-from autograder.judges import Exercise
+from autograder.judges.exercise import Exercise
 from autograder.load import Request
 from autograder.session import Figures, Session
 

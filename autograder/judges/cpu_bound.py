@@ -9,7 +9,7 @@ import time
 
 from autograder import checks, load
 from autograder.checks import Check
-from autograder.judges import Exercise
+from autograder.judges.exercise import Exercise
 from autograder.load import Request
 from autograder.session import Figures, Session
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from autograder import checks
 from autograder.checks import Check
 from autograder.depservers import legacy_body
-from autograder.judges import Exercise
+from autograder.judges.exercise import Exercise
 from autograder.judges.scenarios import burst_figures
 from autograder.load import Request
 from autograder.session import Figures, Session

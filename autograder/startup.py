@@ -1,0 +1,237 @@
+"""Start a run: the sandbox's supervisor, then the submission and the dependency servers
+side by side; follow the supervisor's reports; wait until both are ready to serve.
+
+The grader binds the submission's listening socket (its port is known before anything
+starts, and a socket keeps the namespace it was made in) and starts the supervisor
+(``sandbox.py``) with a :class:`~autograder.sandbox_spec.SandboxSpec`. The supervisor
+reports on a control pipe: the dependency servers' ports, the submission's pid, its exit
+status. The harness (``serve.py``) reports on a status pipe: ``imported``, ``ready`` or
+``error``. The dependency servers answer ``ready`` on their command pipe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from autograder import deaths, environment, workdir
+from autograder.handles import (
+    OWNER_VAR,
+    RUN_TOKEN_VAR,
+    AppProcess,
+    DepServers,
+    Run,
+    SubmissionFailed,
+)
+from autograder.sandbox import die_with_parent, listening_socket
+from autograder.sandbox_spec import SandboxSpec
+
+IMPORT_TIMEOUT = 20.0
+READY_TIMEOUT = 25.0
+
+
+def child_env(run: Run) -> dict[str, str]:
+    """The environment of every process of the run (the run's token included)."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(run.home),
+        "TMPDIR": str(run.home),
+        "LANG": "C.UTF-8",
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+        RUN_TOKEN_VAR: run.token,
+    }
+    if OWNER_VAR in os.environ:
+        env[OWNER_VAR] = os.environ[OWNER_VAR]
+    env.update(environment.child_environment())
+    return env
+
+
+def _spec(
+    run: Run, app_file: Path, app_fd: int, status_w: int, control_w: int, output: int
+) -> SandboxSpec:
+    conf = environment.confinement()
+    env = child_env(run)
+    return SandboxSpec(
+        control_fd=control_w,
+        workdir=str(run.workdir),
+        home=str(run.home),
+        deps_argv=(
+            sys.executable,
+            "-m",
+            "autograder.depservers",
+            "--audit-log",
+            str(run.audit_log),
+        ),
+        deps_env=env,
+        deps_log=str(run.workdir / "depservers.log"),
+        app_argv=(
+            sys.executable,
+            "-m",
+            "autograder.serve",
+            str(app_file),
+            "--fd",
+            str(app_fd),
+            "--status-fd",
+            str(status_w),
+            "--report",
+            str(run.report_file),
+        ),
+        app_env={**env, "AUDIT_LOG": str(run.audit_log)},
+        app_fds=(app_fd, status_w),
+        output_fd=output,
+        loopback_up=conf.unshare is not None,
+        expose=tuple(environment.exposed_paths()) if conf.unshare and run.uid is not None else (),
+        uid=run.uid,
+        cgroup_procs=tuple(run.cgroups.procs_files()) if run.cgroups else (),
+    )
+
+
+async def _pipe_reader(fd: int) -> asyncio.StreamReader:
+    reader = asyncio.StreamReader()
+    await asyncio.get_running_loop().connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb", buffering=0)
+    )
+    return reader
+
+
+async def start(run: Run) -> asyncio.StreamReader:
+    """Start the supervisor; return the harness's status stream once the ports are known."""
+    conf = environment.confinement()
+    app_sock = listening_socket()
+    status_r, status_w = os.pipe()
+    control_r, control_w = os.pipe()
+    output = os.open(run.output_file, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+    spec = _spec(run, workdir.served_file(run), app_sock.fileno(), status_w, control_w, output)
+    try:
+        run.supervisor = await asyncio.create_subprocess_exec(
+            *(conf.unshare or ()),
+            sys.executable,
+            "-m",
+            "autograder.sandbox",
+            spec.to_json(),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=output,
+            pass_fds=(app_sock.fileno(), status_w, control_w, output),
+            env=spec.deps_env,
+            cwd=run.workdir,
+            start_new_session=True,  # the grader's own group is not the sandbox's
+            preexec_fn=die_with_parent,  # the sandbox does not outlive the grader
+        )
+        run.app_port = app_sock.getsockname()[1]
+    finally:
+        for fd in (status_w, control_w, output):
+            os.close(fd)
+        app_sock.close()
+    control = await _pipe_reader(control_r)
+    status = await _pipe_reader(status_r)
+    line = await asyncio.wait_for(control.readline(), READY_TIMEOUT)
+    ports = json.loads(line or b"{}").get("ports")
+    if not ports:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(run.supervisor.wait(), 1)
+        raise RuntimeError(
+            f"the sandbox failed to start (status {run.supervisor.returncode}, said {line!r}): "
+            + run.output_tail()[-1000:]
+        )
+    run.deps = DepServers(run.supervisor, ports["upstream"], ports["smtp"])
+    run.app_process = AppProcess()
+    run.tasks.append(asyncio.create_task(_follow(run, control, status)))
+    run.tasks.append(asyncio.create_task(_watch_limits(run)))
+    return status
+
+
+async def _follow(run: Run, control: asyncio.StreamReader, status: asyncio.StreamReader) -> None:
+    """Read the supervisor's reports: the submission's pid, then its exit status."""
+    assert run.app_process is not None
+    try:
+        while line := await control.readline():
+            with contextlib.suppress(ValueError):
+                event = json.loads(line)
+                if "app_pid" in event:
+                    run.app_process.pid = event["app_pid"]
+                elif "app_exit" in event:
+                    run.app_process.exited(int(event["app_exit"]))
+                    break
+        else:
+            run.app_process.exited(-signal.SIGKILL)  # the supervisor is gone: so is the app
+    finally:
+        # unshare keeps a copy of the status pipe open: its end is the app's exit, not EOF.
+        status.feed_eof()
+
+
+async def _watch_limits(run: Run) -> None:
+    """Stop the submission as soon as it hits the process limit: its verdict then says so,
+    instead of a timing check failing for want of a worker thread."""
+    if run.cgroups is None:
+        return
+    while run.app_alive():
+        if run.cgroups.pids_at_limit():
+            run.hit_process_limit = True
+            await asyncio.to_thread(run.cgroups.kill_all)
+            return
+        await asyncio.sleep(0.1)
+
+
+async def wait_ready(run: Run, status: asyncio.StreamReader) -> None:
+    """Wait for the harness's ``ready`` and the dependency servers' (side by side)."""
+    assert run.deps is not None
+    deps = asyncio.create_task(_deps_ready(run.deps))
+    try:
+        await _app_ready(run, status)
+        await deps
+    finally:
+        deps.cancel()
+
+
+async def _app_ready(run: Run, status: asyncio.StreamReader) -> None:
+    """Read the harness's status lines until ``ready``; explain any other ending."""
+    assert run.app_process is not None
+    deadline = time.monotonic() + READY_TIMEOUT
+    imported = False
+    while True:
+        budget = deadline - time.monotonic()
+        if not imported:
+            budget = min(budget, IMPORT_TIMEOUT - (time.monotonic() - run.started))
+        try:
+            line = await asyncio.wait_for(status.readline(), max(budget, 0.01))
+        except TimeoutError:
+            what = "finish importing" if not imported else "start serving"
+            limit = IMPORT_TIMEOUT if not imported else READY_TIMEOUT
+            raise SubmissionFailed(
+                f"the submission did not {what} within {limit:.0f} s "
+                "(an endless loop or a blocking call at import or in the lifespan?)"
+            ) from None
+        if not line:
+            code = await run.app_process.wait()
+            raise SubmissionFailed(deaths.death_message(run, code, before_ready=True))
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        run.status.append(event)
+        if event.get("event") == "imported":
+            imported = True
+        elif event.get("event") == "ready":
+            return
+        elif event.get("event") == "error":
+            detail = event.get("traceback", "")
+            note = deaths.output_note(run)
+            raise SubmissionFailed(
+                event["message"] + (f" {note}" if note else "") + (f"\n{detail}" if detail else "")
+            )
+
+
+async def _deps_ready(deps: DepServers) -> None:
+    assert deps.process.stdout is not None
+    line = await asyncio.wait_for(deps.process.stdout.readline(), READY_TIMEOUT)
+    if not json.loads(line or b"{}").get("ready"):
+        raise RuntimeError("the dependency servers failed to start")
