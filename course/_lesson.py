@@ -101,9 +101,7 @@ def connection_kept_open(port: int, path: str, *, then_wait: float) -> bool:
 def burst_figure(burst: Burst, title: str, *, probe_title: str = "/health latency") -> Figure:
     """A burst's request timeline above the latency of the probes sent meanwhile, on one
     time axis (ms since the burst's first request)."""
-    return plots.burst_figure(
-        burst.responses, burst.probes, title=title, started=burst.started, probe_title=probe_title
-    )
+    return plots.burst_figure(burst, title, probe_title=probe_title)
 
 
 def tasks_and_lag_figure(

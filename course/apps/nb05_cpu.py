@@ -72,6 +72,11 @@ async def loop_to_thread():
     return await asyncio.to_thread(python_loop)
 
 
+@app.post("/loop/def")
+def loop_def():
+    return python_loop()  # a plain def endpoint: FastAPI runs it in a worker thread
+
+
 @app.post("/loop/process-pool")
 async def loop_process_pool():
     loop = asyncio.get_running_loop()
