@@ -42,6 +42,7 @@ from _lesson import LeakCheck, limiter_figure
 from _practice import REFERENCE, Tolerance, score
 from _practice_late import TURNS
 from _widgets import run_button, run_in_fresh_loop
+from httpx._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT_CONFIG
 from IPython.display import Code, Markdown, display
 from matplotlib.figure import Figure
 
@@ -336,7 +337,9 @@ assert rb.total < min(1.5, b.total), (rb.total, b.total)
 # and `timeout=10` (every phase, the wait for a pooled connection included: 10 s).
 
 # %%
-print("httpx's defaults:", httpx.Limits(), "and", httpx.Timeout(5.0), "| timeout=10:", httpx.Timeout(10))
+print("httpx's defaults:", DEFAULT_LIMITS, DEFAULT_TIMEOUT_CONFIG, "| the app's timeout=10:", httpx.Timeout(10))
+assert (DEFAULT_LIMITS.max_connections, DEFAULT_LIMITS.max_keepalive_connections, DEFAULT_TIMEOUT_CONFIG.pool) == (100, 20, 5.0)
+assert httpx.Timeout(10).pool == 10
 print(Path("apps/nb04_async_client.py").read_text())
 asynced = run_burst("apps/nb04_async_client.py")
 ab = asynced["burst"]

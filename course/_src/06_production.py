@@ -235,7 +235,8 @@ assert sampled_lag_ms(short_run) >= 200, short_run.stdout  # though the loop sta
 
 # %%
 RUFF = [sys.executable, "-m", "ruff"]
-gone = subprocess.run([*RUFF, "rule", "ASYNC101"], capture_output=True, text=True, timeout=60)
+gone = subprocess.run([*RUFF, "rule", "ASYNC101"], capture_output=True, text=True, timeout=60,
+                      env={**{k: v for k, v in os.environ.items() if "COLOR" not in k}, "NO_COLOR": "1"})
 print(f"$ ruff rule ASYNC101  -> exit {gone.returncode}: {gone.stderr.strip().splitlines()[0]}")
 every_rule = json.loads(subprocess.run([*RUFF, "rule", "--all", "--output-format", "json"],
                                        capture_output=True, text=True, timeout=60, check=True).stdout)

@@ -1,4 +1,4 @@
-"""Notebook 05: the same CPU-heavy job run four ways, beside a ``/health`` check.
+"""Notebook 05: the same CPU-heavy job run five ways, beside a ``/health`` check.
 
 Each ``POST`` endpoint does one job and reports the CPU time it took and where it ran,
 so the notebook can tell "the loop was free" apart from "both cores did the work".
