@@ -269,7 +269,7 @@ display(run_button(
 # %% [markdown]
 # ## 5. Your turn: a scorer that was "already fixed"
 #
-# `POST /score/{seed}` computes a score in pure Python, about half a second each.
+# `POST /score/{seed}` computes a score in pure Python, about 0.1 s of CPU each.
 # Someone moved it to `asyncio.to_thread` and closed the ticket; with four scores in
 # flight, `/health` still takes hundreds of milliseconds. The cell below copies it to
 # `mine/scores05.py` (once: your edits are kept; keep that file name: a process pool's

@@ -1,6 +1,6 @@
 """Your turn, notebook 05: a leaderboard's scorer.
 
-``POST /score/{seed}`` runs a pure-Python computation (about half a second). Someone
+``POST /score/{seed}`` runs a pure-Python computation (about 0.1 s of CPU). Someone
 already moved it off the event loop with ``asyncio.to_thread``, and yet, with four
 scores in flight, ``/health`` takes hundreds of milliseconds to answer. Keep
 ``/health`` under 100 ms (95th percentile) while four scores are computed.
