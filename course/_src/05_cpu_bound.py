@@ -4,7 +4,7 @@
 # Waiting (for an upstream, a mail server, a timer) is easy to take off the event
 # loop. Computing is different: the work has to run *somewhere*, and in CPython a
 # thread only runs Python code while it holds the GIL. This notebook runs the same
-# kind of job four ways beside a `/health` endpoint and measures, from outside, how
+# kind of job five ways beside a `/health` endpoint and measures, from outside, how
 # long `/health` takes to answer while four jobs are in flight:
 #
 # | way | the work | where it runs |
@@ -12,7 +12,8 @@
 # | 1 | `hashlib.pbkdf2_hmac` (sha256, 1,000,000 rounds) | inline in `async def`: on the loop's thread |
 # | 2 | the same pbkdf2 | `await asyncio.to_thread(...)`: a worker thread |
 # | 3 | a pure-Python loop of about the same length | `await asyncio.to_thread(...)`: a worker thread |
-# | 4 | the same pure-Python loop | a `ProcessPoolExecutor` (forkserver): other processes |
+# | 4 | the same pure-Python loop | a plain `def` endpoint: FastAPI's worker thread |
+# | 5 | the same pure-Python loop | a `ProcessPoolExecutor` (forkserver): other processes |
 #
 # `/health` is probed **open-loop**: one request every 20 ms whatever happened to the
 # previous one, so a frozen loop makes every probe sent during the freeze wait (a
@@ -26,8 +27,10 @@ from pathlib import Path
 
 import ipywidgets as widgets
 from _lesson import LeakCheck, burst_figure
+from _practice import REFERENCE, Tolerance, score
+from _practice_late import TURNS
 from _widgets import run_button
-from IPython.display import Markdown, display
+from IPython.display import Code, Markdown, display
 from matplotlib.figure import Figure
 
 from autograder import lab, plots
@@ -39,7 +42,7 @@ LIMIT_MS = 100
 # %% [markdown]
 # ## The app
 #
-# One process, four `POST` endpoints, one `/health`. Each job reports the CPU time
+# One process, five `POST` endpoints, one `/health`. Each job reports the CPU time
 # it used (`time.thread_time()`, counted in whichever thread or process ran it) and
 # the process id that ran it.
 
@@ -47,9 +50,17 @@ LIMIT_MS = 100
 print(Path("apps/nb05_cpu.py").read_text())
 
 # %% [markdown]
-# ## Four jobs at once, four ways
+# ## Four jobs at once, five ways
 #
-# One server for the four runs, one after the other (about 6 s in all). "Cores used"
+# **Predict first.** Of the five ways, how many keep `/health` under 100 ms at the
+# 95th percentile while four jobs run? (The value filled in is a common answer: every
+# way but the first. Replace it.)
+
+# %%
+predicted_ways_under_limit = 4  # of the 5 ways, how many keep /health's p95 under 100 ms
+
+# %% [markdown]
+# One server for the five runs, one after the other (about 8 s in all). "Cores used"
 # is the jobs' CPU time added up, divided by the burst's wall time: 1.0 means one
 # core did all the work, 2.0 means both cores of this machine were busy. (That needs
 # both cores idle to begin with: if another program is busy on the machine, the
@@ -60,6 +71,7 @@ STRATEGIES = {
     "pbkdf2 in async def": "/hash/on-loop",
     "pbkdf2 in asyncio.to_thread": "/hash/to-thread",
     "Python loop in asyncio.to_thread": "/loop/to-thread",
+    "Python loop in a def endpoint": "/loop/def",
     "Python loop in a process pool": "/loop/process-pool",
 }
 
@@ -95,6 +107,9 @@ rows = "\n".join(
     f"{'the app (pid ' + str(app_pid) + ')' if r['pids'] == {app_pid} else str(len(r['pids'] - {app_pid})) + ' worker processes'} |"
     for name, r in results.items()
 )
+ways_under_limit = sum(r["p95_ms"] < LIMIT_MS for r in results.values())
+score("ways that keep /health under 100 ms", predicted_ways_under_limit, ways_under_limit,
+      tolerance=Tolerance(absolute=0), unit="ways")
 display(Markdown(
     f"| {JOBS} jobs | burst | /health p95 | /health worst | probes | cores used | ran in |\n"
     "| --- | --- | --- | --- | --- | --- | --- |\n" + rows
@@ -115,10 +130,11 @@ ax.set_title(f"/health while {JOBS} CPU-heavy jobs are in flight")
 ax.legend(loc="lower right")
 display(fig)
 
-traces = Figure(figsize=(9, 5.5), layout="constrained")
-for ax, name in zip(traces.subplots(2, 2).flat, names, strict=True):
+traces = Figure(figsize=(9, 8), layout="constrained")
+for ax, name in zip(traces.subplots(3, 2).flat, names, strict=False):
     burst = results[name]["burst"]
     plots.latency_trace(burst.probes, ax=ax, since=burst.started, title=name, limit_ms=LIMIT_MS)
+traces.axes[-1].set_axis_off()  # five traces on a grid of six
 display(traces)
 
 # %% [markdown]
@@ -186,6 +202,17 @@ assert loop_thread["p95_ms"] > 5 * hash_thread["p95_ms"], (loop_thread["p95_ms"]
 assert loop_thread["cores"] < 1.3, loop_thread["cores"]  # one core: the GIL
 
 # %% [markdown]
+# A plain `def` endpoint is no different: FastAPI runs it in an AnyIO worker thread, and
+# the thread holds the GIL the same way. "`def` never blocks the event loop" holds for
+# work that *waits* (sockets, files, `time.sleep`), not for work that computes in Python:
+
+# %%
+def_thread = results["Python loop in a def endpoint"]
+assert def_thread["p95_ms"] > LIMIT_MS, def_thread["p95_ms"]  # a def endpoint starves /health too
+assert def_thread["cores"] < 1.3, def_thread["cores"]
+assert ways_under_limit == 2, ways_under_limit  # pbkdf2 in a thread, and the process pool
+
+# %% [markdown]
 # ## 4. A process pool: the loop is free *and* both cores work
 #
 # Each worker process has its own interpreter and its own GIL; the app's loop only
@@ -240,11 +267,34 @@ display(run_button(
 ))
 
 # %% [markdown]
+# ## 5. Your turn: a scorer that was "already fixed"
+#
+# `POST /score/{seed}` computes a score in pure Python, about 0.1 s of CPU each.
+# Someone moved it to `asyncio.to_thread` and closed the ticket; with four scores in
+# flight, `/health` still takes hundreds of milliseconds. The cell below copies it to
+# `mine/scores05.py` (once: your edits are kept; keep that file name: a process pool's
+# workers import your module by it). Keep `/health` under 100 ms at the 95th percentile
+# while four scores are computed, each still correct.
+
+# %%
+scores = TURNS["05-scores"]
+display(Code(filename=scores.start(), language="python"))
+
+# %%
+verdict = scores.check()  # grades mine/scores05.py with the grader's checks; rerun after each edit
+
+# %%
+if REFERENCE:  # executed headless (CI): the reference answer must pass
+    assert verdict.passed, verdict.render()
+
+# %% [markdown]
+# Stuck? One answer is in [`_answers/scores05.py`](_answers/scores05.py).
+#
 # ## What to remember
 #
 # - CPU work inline in `async def` freezes the loop for its whole duration: nothing
 #   else is accepted, parsed or answered, health checks included.
-# - `asyncio.to_thread` (or a `def` endpoint) frees the loop only when the work
+# - `asyncio.to_thread` (or a plain `def` endpoint) frees the loop only when the work
 #   releases the GIL, as `hashlib`, `zlib` and blocking I/O do. Pure-Python work in a
 #   thread still starves the loop and uses one core.
 # - A process pool (`forkserver` or `spawn`, created in the lifespan) frees the loop
@@ -263,6 +313,7 @@ leaks.finish()
 #   [starter.py](../exercises/cpu-bound/starter.py), then, from the repository's folder,
 #   `python -m autograder grade cpu-bound my_fix.py`. In a class it is the nbgrader notebook
 #   [cpu-bound.ipynb](../exercises/source/cpu-bound/cpu-bound.ipynb).
+# - **Your turn**, if you skipped it: section 5, `mine/scores05.py`.
 # - **Drills:** `python -m autograder drill predict-cpu-in-async`,
 #   `python -m autograder drill predict-cpu-to-thread-health`,
 #   `python -m autograder drill predict-cpu-python-thread`,

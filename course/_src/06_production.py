@@ -15,16 +15,20 @@
 # 3. a stack sample taken during the stall (the grader's diagnosis): *which line*;
 # 4. fix and verify, with the same measurement;
 # 5. the tools that did not catch it, and why: asyncio's debug mode, ruff's `ASYNC`
-#    rules;
-# 6. what `uvicorn --workers 4` would and would not have hidden;
-# 7. a checklist.
+#    rules (and which codes really exist);
+# 6. a second bug in the same file: an `asyncio.Lock` that a thread walks through;
+# 7. what `uvicorn --workers 4` would and would not have hidden;
+# 8. your turn: another service, another blocker to find and fix;
+# 9. a checklist.
 
 # %%
+import asyncio
 import json
 import os
 import re
 import subprocess
 import sys
+import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -32,8 +36,10 @@ from pathlib import Path
 
 import ipywidgets as widgets
 from _lesson import LeakCheck, burst_figure
+from _practice import REFERENCE, Tolerance, score
+from _practice_late import TURNS
 from _widgets import run_button
-from IPython.display import Markdown, display
+from IPython.display import Code, Markdown, display
 from matplotlib.figure import Figure
 
 from autograder import lab, plots
@@ -49,6 +55,13 @@ UPSTREAM_WAIT = 0.3  # the warehouse service answers after 0.3 s
 #
 # Twelve requests at once, half of them product pages, half the product list, while a
 # prober asks `/health` every 20 ms like a load balancer would.
+#
+# **Predict first**, without reading the shop: the warehouse answers in 0.3 s. How many
+# seconds until the slowest of the twelve is answered? (The value filled in is the
+# answer for a healthy service: replace it if you think otherwise.)
+
+# %%
+predicted_slowest = 0.3  # seconds until the slowest of the 12 requests is answered
 
 # %%
 paths = [p for i in range(1, 7) for p in (f"/products/{i}", "/products?limit=5")]
@@ -60,6 +73,8 @@ with lab.serve(SHOP) as shop:
 health_p95 = burst.probe_p95() * 1000
 print(f"{len(burst.answered)}/{len(paths)} answered in {burst.total:.2f} s, slowest {burst.slowest:.2f} s; "
       f"/health p95 {health_p95:.0f} ms, worst {burst.max_probe_latency * 1000:.0f} ms")
+score("the slowest of 12", predicted_slowest, burst.slowest,
+      tolerance=Tolerance(absolute=0.2, relative=0.25), unit="s")
 display(burst_figure(burst, "12 requests to the shop, /health probed every 20 ms"))
 
 # %%
@@ -213,8 +228,35 @@ assert sampled_lag_ms(short_run) >= 200, short_run.stdout  # though the loop sta
 #
 # ### ruff's `ASYNC` rules (flake8-async) in CI
 #
-# Ruff's `ASYNC` rules flag well-known blocking calls made directly inside
-# `async def`. The course's six starters, each checked with the rules and nothing
+# Many guides tell you to enable `ASYNC101` ("open/sleep/subprocess in async def") and
+# say `ASYNC210` catches `smtplib`. Neither is true of current ruff: `ASYNC101` is not a
+# rule (flake8-async split it into the 2xx rules long ago), and `ASYNC210` is about
+# blocking **HTTP** calls. Asked directly, the ruff installed here:
+
+# %%
+RUFF = [sys.executable, "-m", "ruff"]
+gone = subprocess.run([*RUFF, "rule", "ASYNC101"], capture_output=True, text=True, timeout=60,
+                      env={**{k: v for k, v in os.environ.items() if "COLOR" not in k}, "NO_COLOR": "1"})
+print(f"$ ruff rule ASYNC101  -> exit {gone.returncode}: {gone.stderr.strip().splitlines()[0]}")
+every_rule = json.loads(subprocess.run([*RUFF, "rule", "--all", "--output-format", "json"],
+                                       capture_output=True, text=True, timeout=60, check=True).stdout)
+async_rules = {r["code"]: r for r in every_rule if (r.get("code") or "").startswith("ASYNC")}
+display(Markdown("| code | name | what it flags |\n| --- | --- | --- |\n" + "\n".join(
+    f"| {code} | `{r['name']}` | {r['summary'].replace('|', '/')} |" for code, r in sorted(async_rules.items())
+)))
+assert gone.returncode != 0 and "ASYNC101" not in async_rules
+assert "HTTP" in async_rules["ASYNC210"]["summary"]  # HTTP calls, not SMTP
+assert not any("smtp" in (r["summary"] + r["name"]).lower() for r in async_rules.values())
+
+# %% [markdown]
+# Of these, the ones about blocking the loop are the 2xx rules: blocking HTTP calls
+# (`ASYNC210`, and `ASYNC212` for a sync `httpx` client), creating or waiting on
+# processes (`ASYNC220`-`ASYNC222`), `open()` and blocking `pathlib`/`os.path` calls
+# (`ASYNC230`, `ASYNC240`), `input()` (`ASYNC250`) and `time.sleep` (`ASYNC251`). The
+# 1xx rules are about timeouts, busy waits and cancellation, mostly for trio and AnyIO.
+# Nothing covers `smtplib`, database drivers or CPU work.
+#
+# They flag well-known blocking calls made directly inside `async def`. The course's six starters, each checked with the rules and nothing
 # else (`--isolated` ignores `pyproject.toml`, where the starters carry a per-file
 # ignore because their bug is the lesson):
 
@@ -270,7 +312,55 @@ assert shop_findings == []  # the shop blocks its loop, and lint is silent
 # called from an `async def` dependency, and no rule follows that call. A passing lint
 # is not evidence that the loop is free; a lag measurement is.
 #
-# ## 6. What `uvicorn --workers 4` hides, and what it does not
+# ## 6. A lock that a thread walks through
+#
+# The shop had a second bug, with no symptom yet. Each basket used to carry an
+# `asyncio.Lock`, taken by `add_to_basket` (`async def`, on the loop); but `checkout` is
+# a `def` endpoint, so it changes the same baskets from a worker thread, and never
+# touched that lock. An `asyncio.Lock` only orders coroutines **of its own loop**: its
+# `acquire()` is a coroutine, so a thread cannot even take it, and it does not stop a
+# thread from changing the state it guards. Here, while a coroutine holds an
+# `asyncio.Lock` over a basket, a thread empties it:
+
+# %%
+basket: dict[int, int] = {7: 1}
+lock = asyncio.Lock()
+
+
+def checkout_from_a_thread(loop: asyncio.AbstractEventLoop, done: asyncio.Event) -> None:
+    basket.clear()  # what the def endpoint did: it has no way to wait for `lock`
+    loop.call_soon_threadsafe(done.set)
+
+
+async def add_under_the_lock() -> tuple[dict[int, int], dict[int, int]]:
+    async with lock:
+        before = dict(basket)
+        done = asyncio.Event()
+        thread = threading.Thread(target=checkout_from_a_thread, args=(asyncio.get_running_loop(), done))
+        thread.start()
+        await done.wait()  # any await inside the critical section will do
+        thread.join()
+        return before, dict(basket)
+
+
+before, after = await add_under_the_lock()
+print(f"inside the asyncio.Lock: basket was {before}, then {after}: the thread did not wait")
+assert before == {7: 1} and after == {}
+
+# %% [markdown]
+# The fix in `apps/nb06_shop.py` now: one `threading.Lock` over the baskets, taken by
+# both endpoints, and held only for the dict updates (never across an `await` or a
+# network call, so the loop waits microseconds at most). The other way is to keep every
+# change on the loop: make `checkout` `async def`, run its stock checks with
+# `await asyncio.to_thread(...)`, and then an `asyncio.Lock` (or no lock at all, when no
+# `await` sits between the read and the write) is enough.
+
+# %%
+shop_source = Path(SHOP).read_text()
+print("\n".join(line for line in shop_source.splitlines() if "LOCK" in line or "asyncio.Lock" in line))
+
+# %% [markdown]
+# ## 7. What `uvicorn --workers 4` hides, and what it does not
 #
 # More worker processes multiply capacity, so a blocked loop hurts less *on
 # average*. Here is the model with two copies of the shop, each receiving half the
@@ -351,7 +441,29 @@ display(run_button(
 ))
 
 # %% [markdown]
-# ## 7. The checklist
+# ## 8. Your turn: product pages with prices
+#
+# Another service, the same symptom: twenty product pages at once take six seconds,
+# and the health check fails meanwhile. The cell below copies it to
+# `mine/06-prices.py` (once: your edits are kept). Run the check first, untouched: the
+# grader's diagnosis names the line that held the loop. Then fix it, and make twenty
+# pages come back within a second with the loop free.
+
+# %%
+prices = TURNS["06-prices"]
+display(Code(filename=prices.start(), language="python"))
+
+# %%
+verdict = prices.check()  # grades mine/06-prices.py; rerun after each edit
+
+# %%
+if REFERENCE:  # executed headless (CI): the reference answer must pass
+    assert verdict.passed, verdict.render()
+
+# %% [markdown]
+# Stuck? One answer is in [`_answers/06-prices.py`](_answers/06-prices.py).
+#
+# ## 9. The checklist
 #
 # **Before it ships**
 #
@@ -359,11 +471,14 @@ display(run_button(
 #       lifespan) awaits its I/O: async clients (`httpx.AsyncClient`, `aiosmtplib`,
 #       async DB drivers), `asyncio.sleep`; no sync client one call away.
 # - [ ] Sync libraries run in `def` endpoints/dependencies or `await asyncio.to_thread(...)`.
+# - [ ] State shared between `async def` code and `def` code (threads) is guarded by a
+#       `threading.Lock`, or kept on the loop; an `asyncio.Lock` does not stop a thread.
 # - [ ] CPU work: C code that releases the GIL (hashlib, zlib) in a thread; pure Python
 #       in a process pool (`forkserver`/`spawn`), created in the lifespan.
 # - [ ] The thread limiter (40 tokens) and the async clients' connection limits are set
 #       on purpose, from what the upstreams can take.
-# - [ ] `ruff check --select ASYNC` runs in CI (and you know what it cannot see).
+# - [ ] `ruff check --select ASYNC` runs in CI (the real codes: `ruff rule --all`; and
+#       you know what it cannot see).
 # - [ ] A load test sends concurrent requests and probes `/health` open-loop, at the
 #       95th percentile.
 #
@@ -385,11 +500,15 @@ leaks.finish()
 # %% [markdown]
 # ## The way on
 #
+# - **Your turn**, if you skipped it: section 8, `mine/06-prices.py`.
 # - **Drills:** `python -m autograder drill predict-lock`,
 #   `python -m autograder drill predict-file-write`,
 #   `python -m autograder drill fix-file-write`,
 #   `python -m autograder drill fix-lock-serialises`,
 #   `python -m autograder drill q-workers`
 #   (or in [07 · drills](07_drills.ipynb)).
-# - **Next:** [07 · drills](07_drills.ipynb); and every graded exercise, listed by `python -m autograder list`,
-#   e.g. [blocking-http](../exercises/blocking-http/README.md).
+# - **Graded exercises:** every one, listed by `python -m autograder list`; for finding a
+#   blocker one call away, `python -m autograder grade background-tasks my_fix.py`
+#   ([README](../exercises/background-tasks/README.md), nbgrader notebook
+#   [background-tasks.ipynb](../exercises/source/background-tasks/background-tasks.ipynb)).
+# - **Next:** [07 · drills](07_drills.ipynb).
