@@ -24,9 +24,10 @@ from fastapi import Body, FastAPI, Header, Query
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
+from autograder.load import Request
 from autograder.scan import openapi, userfile
 from autograder.scan.classify import Summary, classify
-from autograder.scan.openapi import Plan, ScanRequest, Unfillable
+from autograder.scan.openapi import Plan, Unfillable
 from autograder.scan.run import explain_start_failure
 from autograder.scan.target import UsageError, parse_env, parse_target
 from tests.conftest import ROOT, run_cli
@@ -143,7 +144,7 @@ def test_refs_enums_and_non_json_bodies():
 
 
 def test_scan_request_sends_its_headers_and_json_body():
-    raw = ScanRequest("POST", "/x", {"a": 1}, (("X-Key", "k"),)).encode("127.0.0.1", 80)
+    raw = Request("POST", "/x", {"a": 1}, (("X-Key", "k"),)).encode("127.0.0.1", 80)
     head, _, body = raw.partition(b"\r\n\r\n")
     assert b"\r\nX-Key: k" in head and b"Content-Length: 8" in head and body == b'{"a": 1}'
 

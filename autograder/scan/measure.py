@@ -19,9 +19,8 @@ import psutil
 from autograder import load, runner
 from autograder.deaths import death_message
 from autograder.handles import Run
-from autograder.load import Response
+from autograder.load import Request, Response
 from autograder.scan.classify import LATE_PROBE, Summary
-from autograder.scan.openapi import ScanRequest
 from autograder.serve import PROBE_PATH
 from autograder.session import Session
 
@@ -69,7 +68,7 @@ def budget(alone: float, n: int) -> float:
     return min(max(MIN_BUDGET, 3 * alone + 1.0), MAX_BUDGET)
 
 
-async def measure(session: Session, request: ScanRequest, *, n: int, hang_after: float) -> Measured:
+async def measure(session: Session, request: Request, *, n: int, hang_after: float) -> Measured:
     run = session.run
     probe = session.probe(PROBE_PATH)
     began = time.monotonic()

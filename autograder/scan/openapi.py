@@ -30,35 +30,13 @@ FORMATS = {
 MAX_DEPTH = 8
 
 
-@dataclass(frozen=True)
-class ScanRequest(Request):
-    """A request with headers of its own (the load client's ``Request`` has none)."""
-
-    headers: tuple[tuple[str, str], ...] = ()
-
-    def encode(self, host: str, port: int) -> bytes:
-        body = b"" if self.json_body is None else json.dumps(self.json_body).encode()
-        head = [
-            f"{self.method} {self.path} HTTP/1.1",
-            f"Host: {host}:{port}",
-            "Connection: close",
-            "User-Agent: autograder-scan",
-        ]
-        head += [f"{name}: {value}" for name, value in self.headers]
-        if self.json_body is not None:
-            head.append("Content-Type: application/json")
-        if body or self.method in {"POST", "PUT", "PATCH"}:
-            head.append(f"Content-Length: {len(body)}")
-        return ("\r\n".join(head) + "\r\n\r\n").encode() + body
-
-
 @dataclass
 class Plan:
     """One route to measure (``request`` set) or to list as skipped (``reason`` set)."""
 
     method: str
     path: str  # as the app declares it: /books/{book_id}
-    request: ScanRequest | None = None
+    request: Request | None = None
     reason: str | None = None
     source: str = "openapi"
     extra: dict[str, Any] = field(default_factory=dict)
@@ -119,7 +97,7 @@ def build_request(
     method: str,
     parameters: list[Any],
     body: dict[str, Any] | None,
-) -> ScanRequest:
+) -> Request:
     """The request for one operation; raise :class:`Unfillable` with the reason."""
     url = path
     query: list[tuple[str, str]] = []
@@ -162,7 +140,7 @@ def build_request(
             raise Unfillable(f"the body is {kinds}, not JSON: write it in --requests")
     if query:
         url += "?" + urllib.parse.urlencode(query)
-    return ScanRequest(method, url, json_body, tuple(headers))
+    return Request(method, url, json_body, tuple(headers))
 
 
 def _text(value: Any) -> str:

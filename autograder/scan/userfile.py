@@ -21,7 +21,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from autograder.scan.openapi import SAFE, UNSAFE, Plan, ScanRequest
+from autograder.load import Request
+from autograder.scan.openapi import SAFE, UNSAFE, Plan
 from autograder.scan.target import UsageError
 
 RESERVED = {"host", "connection", "content-length", "content-type", "transfer-encoding"}
@@ -82,7 +83,7 @@ def _plan(item: Any, where: str) -> Plan:
     route = item.get("route")
     if route is not None and (not isinstance(route, str) or not route.startswith("/")):
         raise UsageError(f"{where}: route must be a declared path starting with /")
-    request = ScanRequest(method.upper(), path, item.get("json"), kept)
+    request = Request(method.upper(), path, item.get("json"), kept)
     return Plan(method.upper(), route or path.split("?")[0], request, source="requests file")
 
 
