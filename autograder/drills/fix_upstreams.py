@@ -113,7 +113,9 @@ async def measure_hung(s: Session) -> Figures:
     )
 
     async def all_closed() -> bool:
-        return all(h["closed"] is not None for h in (await s.deps_stats())["slow"]["quotes"]["hangs"])
+        return all(
+            h["closed"] is not None for h in (await s.deps_stats())["slow"]["quotes"]["hangs"]
+        )
 
     hangs = (await s.deps_stats())["slow"]["quotes"]["hangs"]
     if hangs:  # watch each hanging connection until it is closed or past its limit
