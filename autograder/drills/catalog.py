@@ -11,6 +11,7 @@ from autograder.drills import (
     predict_limits,
     predict_stalls,
     questions,
+    questions_production,
     spot_fix,
 )
 from autograder.drills.predict_drill import PredictDrill
@@ -26,6 +27,7 @@ _ALL: list[Drill] = [
     *predict_lifecycle.DRILLS,
     *spot_fix.DRILLS,
     *questions.DRILLS,
+    *questions_production.DRILLS,
 ]
 DRILLS: dict[str, Drill] = {d.id: d for d in _ALL}
 
