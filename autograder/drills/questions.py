@@ -18,16 +18,14 @@ from autograder.drills import predict, predict_lifecycle, predict_limits, predic
 from autograder.drills.predict_drill import PredictDrill
 from autograder.drills.spot_fix import SpotFixDrill
 
-_BY_ID: dict[str, PredictDrill | SpotFixDrill] = {
-    d.id: d
-    for d in [
-        *predict.DRILLS,
-        *predict_stalls.DRILLS,
-        *predict_limits.DRILLS,
-        *predict_lifecycle.DRILLS,
-        *spot_fix.DRILLS,
-    ]
-}
+_CITABLE: list[PredictDrill | SpotFixDrill] = [
+    *predict.DRILLS,
+    *predict_stalls.DRILLS,
+    *predict_limits.DRILLS,
+    *predict_lifecycle.DRILLS,
+    *spot_fix.DRILLS,
+]
+_BY_ID = {d.id: d for d in _CITABLE}
 _CITE = re.compile(r"\{cite:([a-z0-9-]+)\}")
 
 
