@@ -11,7 +11,6 @@ closed). Every deciding figure is read at the client or at the upstream.
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from dataclasses import replace
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 from autograder import checks
 from autograder.checks import Check
 from autograder.judges import timeouts as hung
-from autograder.judges.scenarios import burst_figures
+from autograder.judges.scenarios import burst_figures, watch_hanging_quotes
 from autograder.limited_upstream import PART_DELAY, PART_LIMIT, part_body
 from autograder.load import Request, Response
 from autograder.session import Figures, Session
@@ -112,17 +111,8 @@ async def measure_hung(s: Session) -> Figures:
         s.burst(hanging, give_up_after=DEADLINE + GRACE), then(later)
     )
 
-    async def all_closed() -> bool:
-        return all(
-            h["closed"] is not None for h in (await s.deps_stats())["slow"]["quotes"]["hangs"]
-        )
-
-    hangs = (await s.deps_stats())["slow"]["quotes"]["hangs"]
-    if hangs:  # watch each hanging connection until it is closed or past its limit
-        last = max(h["opened"] for h in hangs) + CLOSE_LIMIT
-        await s.wait_until(all_closed, wait_at_most=last - time.monotonic())
+    hangs = await watch_hanging_quotes(s, CLOSE_LIMIT)
     loop = await s.stop_loop_probe()
-    hangs = (await s.deps_stats())["slow"]["quotes"]["hangs"]
     return s.figures(
         requests=[*first, *second],
         waited=DEADLINE + GRACE,
