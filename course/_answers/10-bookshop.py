@@ -4,8 +4,9 @@ Three changes from apps/nb10_bookshop.py, each marked FIX:
 - the delivery dependency is a plain `def`: FastAPI runs it in a worker thread, so the
   courier's sync client waits there, not on the event loop;
 - the audit middleware sends its mail from a worker thread (`run_in_threadpool`: the
-  same 40 tokens as `def` endpoints; `asyncio.to_thread` would use the loop's default
-  executor, min(32, CPUs + 4) threads, a ceiling of its own);
+  same 40 tokens as `def` endpoints; `asyncio.to_thread` uses the loop's default
+  executor instead, which plain uvicorn leaves at min(32, CPUs + 4) threads: on a
+  2-core host, a ceiling of 6);
 - the warehouse's client may open as many connections as the shop has requests in
   flight (httpx's default pool, 100), not 4.
 
