@@ -18,6 +18,7 @@
 # | [05 CPU-bound work](05_cpu_bound.ipynb) | the GIL, `to_thread` vs a process pool | `cpu-bound` | `predict-cpu-in-async` |
 # | [06 production](06_production.ipynb) | finding the blocker in a running service | (all of them) | `fix-file-write`, `fix-lock-serialises` |
 # | [09 drills](09_drills.ipynb) | every drill, in the notebook | | all |
+# | [10 capstone](10_capstone.ipynb) | scan an unfamiliar service: three stalls found, fixed, scanned again | | `fix-blocking-middleware`, `fix-tiny-executor` |
 #
 # **Which path uses what.**
 #

@@ -216,3 +216,5 @@ leaks.finish()
 # - **The graded exercises**, listed by `python -m autograder list`, e.g.
 #   [threadpool-exhaustion](../exercises/threadpool-exhaustion/README.md).
 # - **Back to** [the course map](00_setup.ipynb) when a drill surprises you.
+# - **Next:** [10 · capstone](10_capstone.ipynb): scan an unfamiliar service, find its three
+#   stalls, fix them, scan again.
