@@ -26,6 +26,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,14 +55,19 @@ EXERCISES = Path("../exercises")
 SOLUTIONS = Path("../solutions")
 
 
-def measured(judge_module: Any, app_file: Path | str) -> dict[str, Any]:
+def measured(
+    judge_module: Any, app_file: Path | str, then: Callable[[lab.LabApp], Any] | None = None
+) -> dict[str, Any]:
     """Serve ``app_file``, run the exercise's own scenario on it, judge the figures;
-    also keep what the dependency servers recorded meanwhile."""
+    also keep what the dependency servers recorded meanwhile, and what ``then`` (a
+    further experiment on the same server, if any) returned."""
     with lab.serve(app_file) as app:
         figures = lab.run(judge_module.measure(app.session), 60)
         deps = app.stats()
+        later = then(app) if then is not None else None
     results = judge_module.judge(figures)
     return {
+        "then": later,
         "figures": figures,
         "extra": figures.extra,
         "checks": {c.name: c for c in results},
@@ -124,10 +130,24 @@ assert "anyio.to_thread.run_sync(_next" in inspect.getsource(starlette.concurren
 predicted_exports_done = 20  # of 20 exports at once, ended within 1.1 s, starter
 
 # %%
-stream_runs = {
+EXPORTS = 60
+
+
+def exports_burst(app: lab.LabApp, exports: int = EXPORTS) -> dict[str, Any]:
+    """``exports`` exports at once; the most rows calls the source had in flight."""
+    tag = uuid.uuid4().hex[:6]
+    app.reset_stats()
+    burst = app.burst("GET", [f"/export/{tag}-{i}" for i in range(exports)], probe="loop")
+    rows = app.stats()["slow"]["rows"]
+    return {"burst": burst, "source_peak": rows["peak"], "calls": len(rows["calls"])}
+
+
+stream_runs = {  # the fixes' servers then take 60 exports at once too (section 1's second part)
     "async generator, blocking client (starter)": measured(streaming, EXERCISES / "streaming" / "starter.py"),
-    "async generator, awaited client": measured(streaming, SOLUTIONS / "streaming" / "async_generator.py"),
-    "plain generator (thread pool)": measured(streaming, SOLUTIONS / "streaming" / "sync_generator.py"),
+    "async generator, awaited client": measured(
+        streaming, SOLUTIONS / "streaming" / "async_generator.py", then=exports_burst),
+    "plain generator (thread pool)": measured(
+        streaming, SOLUTIONS / "streaming" / "sync_generator.py", then=exports_burst),
 }
 rows_md = []
 for name, run in stream_runs.items():
@@ -192,27 +212,14 @@ for name in ("async generator, awaited client", "plain generator (thread pool)")
 # ### What the plain generator costs: a token per row
 #
 # The sync generator passed, but each of its `next()` calls holds one of the 40 tokens
-# for the whole 50 ms wait. Twenty exports fit; sixty do not. The same two fixes, 60
-# exports at once this time, counting the source's calls in flight:
+# for the whole 50 ms wait. Twenty exports fit; sixty do not. Right after their
+# scenario, the same two servers took 60 exports at once (the cell above), and the
+# source counted its calls in flight:
 
 # %%
-EXPORTS = 60
-
-
-def exports_burst(app_file: Path, exports: int = EXPORTS) -> dict[str, Any]:
-    """``exports`` exports at once; the most rows calls the source had in flight."""
-    tag = uuid.uuid4().hex[:6]
-    with lab.serve(app_file) as app:
-        app.request("GET", f"/export/{tag}-warmup")
-        app.reset_stats()
-        burst = app.burst("GET", [f"/export/{tag}-{i}" for i in range(exports)], probe="loop")
-        rows = app.stats()["slow"]["rows"]
-    return {"burst": burst, "source_peak": rows["peak"], "calls": len(rows["calls"])}
-
-
 cost = {
-    "awaited client": exports_burst(SOLUTIONS / "streaming" / "async_generator.py"),
-    "plain generator": exports_burst(SOLUTIONS / "streaming" / "sync_generator.py"),
+    "awaited client": stream_runs["async generator, awaited client"]["then"],
+    "plain generator": stream_runs["plain generator (thread pool)"]["then"],
 }
 for name, c in cost.items():
     b = c["burst"]
@@ -263,8 +270,6 @@ def in_flight_steps(calls: list[dict[str, Any]], t0: float) -> tuple[list[float]
 
 
 with lab.serve(EXERCISES / "fan-out" / "starter.py") as app:
-    app.request("GET", "/dashboard/warmup")
-    app.reset_stats()
     one = app.burst("GET", "/dashboard/alone", 1)
     sequential_calls = app.stats()["limited"]["parts"]["calls"]
 xs, ys = in_flight_steps(sequential_calls, one.started)
@@ -751,7 +756,8 @@ assert async_db["burst"].probe_p95() < 0.1, async_db["burst"].probe_p95()
 
 # %%
 def try_exports(exports: int) -> None:
-    c = exports_burst(SOLUTIONS / "streaming" / "sync_generator.py", exports)
+    with lab.serve(SOLUTIONS / "streaming" / "sync_generator.py") as app:
+        c = exports_burst(app, exports)
     print(f"{exports} exports: last ended after {c['burst'].total:.2f} s (alone: "
           f"{ROWS_PER_REPORT * ROW_DELAY:.2f} s); at most {c['source_peak']} rows calls in flight")
     display(plots.burst_figure(c["burst"], f"{exports} exports, plain generator"))
