@@ -62,12 +62,15 @@ def _new_run(app_file: Path) -> Run:
 
 
 @contextlib.asynccontextmanager
-async def running(app_file: Path) -> AsyncIterator[Run]:
+async def running(app_file: Path, *, restartable: bool = False) -> AsyncIterator[Run]:
     """Serve ``app_file`` beside fresh dependency servers; always stop and clean up.
 
+    ``restartable``: the submission gets a state directory (``JOBS_DIR``) and the grader
+    may crash it and start it again (``restart.py``).
     Raises :class:`SubmissionFailed` when the submission cannot serve.
     """
     run = _new_run(app_file)
+    run.restartable = restartable
     try:
         conf = await asyncio.to_thread(environment.confinement)
         run.slot = slots.acquire(str(run.app_file))
@@ -120,6 +123,8 @@ async def stop(run: Run) -> None:
         await asyncio.to_thread(run.cgroups.remove)
     if run.uid is not None:
         await asyncio.to_thread(workdir.remove_owned_by, run.uid)
+    if run.restart_channel is not None:
+        run.restart_channel.close()
     if run.slot is not None:
         run.slot.release()
     shutil.rmtree(run.workdir, ignore_errors=True)

@@ -29,6 +29,9 @@ class SandboxSpec:
     expose: tuple[str, ...] = ()  # paths a stranger uid must reach (mount namespace)
     uid: int | None = None  # the submission's own uid, when the grader can give it one
     cgroup_procs: tuple[str, ...] = field(default=())  # cgroup.procs files to join
+    # A restartable run: the grader's end of a socket pair on which it asks the supervisor
+    # to signal the submission or start it again (``sandbox_restart.py``).
+    restart_fd: int | None = None
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))

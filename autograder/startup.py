@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -55,7 +56,13 @@ def child_env(run: Run) -> dict[str, str]:
 
 
 def _spec(
-    run: Run, app_file: Path, app_fd: int, status_w: int, control_w: int, output: int
+    run: Run,
+    app_file: Path,
+    app_fd: int,
+    status_w: int,
+    control_w: int,
+    output: int,
+    restart_fd: int | None = None,
 ) -> SandboxSpec:
     conf = environment.confinement()
     env = child_env(run)
@@ -84,13 +91,18 @@ def _spec(
             "--report",
             str(run.report_file),
         ),
-        app_env={**env, "AUDIT_LOG": str(run.audit_log)},
+        app_env={
+            **env,
+            "AUDIT_LOG": str(run.audit_log),
+            **({"JOBS_DIR": str(run.jobs_dir)} if run.restartable else {}),
+        },
         app_fds=(app_fd, status_w),
         output_fd=output,
         loopback_up=conf.unshare is not None,
         expose=tuple(environment.exposed_paths()) if conf.unshare and run.uid is not None else (),
         uid=run.uid,
         cgroup_procs=tuple(run.cgroups.procs_files()) if run.cgroups else (),
+        restart_fd=restart_fd,
     )
 
 
@@ -109,7 +121,21 @@ async def start(run: Run) -> asyncio.StreamReader:
     status_r, status_w = os.pipe()
     control_r, control_w = os.pipe()
     output = os.open(run.output_file, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
-    spec = _spec(run, workdir.served_file(run), app_sock.fileno(), status_w, control_w, output)
+    restart_fds: tuple[int, ...] = ()
+    theirs = None
+    if run.restartable:
+        run.restart_channel, theirs = socket.socketpair()
+        theirs.set_inheritable(True)
+        restart_fds = (theirs.fileno(),)
+    spec = _spec(
+        run,
+        workdir.served_file(run),
+        app_sock.fileno(),
+        status_w,
+        control_w,
+        output,
+        restart_fds[0] if restart_fds else None,
+    )
     try:
         run.supervisor = await asyncio.create_subprocess_exec(
             *(conf.unshare or ()),
@@ -120,7 +146,7 @@ async def start(run: Run) -> asyncio.StreamReader:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=output,
-            pass_fds=(app_sock.fileno(), status_w, control_w, output),
+            pass_fds=(app_sock.fileno(), status_w, control_w, output, *restart_fds),
             env=spec.deps_env,
             cwd=run.workdir,
             start_new_session=True,  # the grader's own group is not the sandbox's
@@ -131,8 +157,11 @@ async def start(run: Run) -> asyncio.StreamReader:
         for fd in (status_w, control_w, output):
             os.close(fd)
         app_sock.close()
+        if theirs is not None:
+            theirs.close()
     control = await _pipe_reader(control_r)
     status = await _pipe_reader(status_r)
+    run.status_stream = status
     line = await asyncio.wait_for(control.readline(), READY_TIMEOUT)
     ports = json.loads(line or b"{}").get("ports")
     if not ports:
@@ -160,12 +189,20 @@ async def _follow(run: Run, control: asyncio.StreamReader, status: asyncio.Strea
                     run.app_process.pid = event["app_pid"]
                 elif "app_exit" in event:
                     run.app_process.exited(int(event["app_exit"]))
-                    break
+                    _status_ends(run)
+                    if not run.restartable:  # else it may be started again
+                        break
         else:
             run.app_process.exited(-signal.SIGKILL)  # the supervisor is gone: so is the app
     finally:
-        # unshare keeps a copy of the status pipe open: its end is the app's exit, not EOF.
+        _status_ends(run)
         status.feed_eof()
+
+
+def _status_ends(run: Run) -> None:
+    """unshare keeps a copy of the status pipe open: its end is the app's exit, not EOF."""
+    if run.status_stream is not None and not run.status_stream.at_eof():
+        run.status_stream.feed_eof()
 
 
 async def _watch_limits(run: Run) -> None:
@@ -192,15 +229,17 @@ async def wait_ready(run: Run, status: asyncio.StreamReader) -> None:
         deps.cancel()
 
 
-async def _app_ready(run: Run, status: asyncio.StreamReader) -> None:
-    """Read the harness's status lines until ``ready``; explain any other ending."""
+async def _app_ready(run: Run, status: asyncio.StreamReader, *, since: float | None = None) -> None:
+    """Read the harness's status lines until ``ready``; explain any other ending.
+    ``since``: when this start began (a restart's; the run's own by default)."""
     assert run.app_process is not None
+    started = run.started if since is None else since
     deadline = time.monotonic() + READY_TIMEOUT
     imported = False
     while True:
         budget = deadline - time.monotonic()
         if not imported:
-            budget = min(budget, IMPORT_TIMEOUT - (time.monotonic() - run.started))
+            budget = min(budget, IMPORT_TIMEOUT - (time.monotonic() - started))
         try:
             line = await asyncio.wait_for(status.readline(), max(budget, 0.01))
         except TimeoutError:
