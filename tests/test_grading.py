@@ -24,6 +24,7 @@ STARTERS = {
     "threadpool-exhaustion": ({"upstream-concurrency"}, None),
     "cpu-bound": ({"health-fast"}, "pbkdf2_hmac("),
     "background-tasks": ({"fast-answers"}, None),
+    "durable-jobs": ({"survives-crash"}, None),
 }
 
 

@@ -20,6 +20,7 @@ def _load() -> dict[str, Exercise]:
         blocking_sleep,
         blocking_smtp,
         cpu_bound,
+        durable_jobs,
         threadpool_exhaustion,
     )
 
@@ -30,6 +31,7 @@ def _load() -> dict[str, Exercise]:
         threadpool_exhaustion,
         cpu_bound,
         background_tasks,
+        durable_jobs,
     )
     return {m.EXERCISE.id: m.EXERCISE for m in modules}
 
