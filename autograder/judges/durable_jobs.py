@@ -17,8 +17,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from autograder import checks, restart
-from autograder.burst import LOOP
+from autograder import burst, checks, restart
 from autograder.checks import Check
 from autograder.handles import SubmissionFailed
 from autograder.judges.exercise import Exercise
@@ -51,7 +50,7 @@ class _Window:
     dead service wait in the listening socket's backlog, which is no loop's fault)."""
 
     def __init__(self, s: Session) -> None:
-        self.probe: OpenLoopProbe = s.probe(LOOP)
+        self.probe: OpenLoopProbe = s.probe(burst.LOOP)
         self.since = time.monotonic()
         self.probe.start()
 
