@@ -170,3 +170,160 @@ def p95_under(
         f"sent every 20 ms while the work was in flight ({'under' if ok else 'over'} the "
         f"{_ms(limit)} limit; worst {_ms(max(latencies))})",
     )
+
+
+def each_began_within(
+    name: str,
+    responses: Sequence[Response],
+    firsts: Sequence[float | None],
+    limit: float,
+    *,
+    what: str,
+    part: str,
+) -> Check:
+    """Each streamed response's first ``part`` arrived within ``limit`` seconds of its request.
+
+    ``firsts[i]`` is that delay for ``responses[i]``, None when it never arrived.
+    """
+    n = len(responses)
+    if not n:
+        return not_measured(name, f"no {what} were sent")
+    late = [f for f in firsts if f is None or f >= limit]
+    arrived = [f for f in firsts if f is not None]
+    worst = max(arrived, default=None)
+    if late:
+        missing = sum(1 for f in firsts if f is None)
+        detail = f"for {len(late)} of {n} {what} the {part} took {_s(limit)} or more to arrive"
+        if missing:
+            detail += f" ({missing} never sent it in time)"
+        if worst is not None:
+            detail += f"; the slowest {part} that arrived took {_s(worst)}"
+        return Check(name, False, detail + f" (limit {_s(limit)}: stream each part as it comes)")
+    return Check(
+        name,
+        True,
+        f"each of {n} {what} sent its {part} in under {_s(limit)} (slowest {_s(worst or 0.0)})",
+    )
+
+
+def texts_match(
+    name: str,
+    responses: Sequence[Response],
+    expected: Callable[[Response], tuple[int, str]],
+    *,
+    what: str,
+) -> Check:
+    """Every answered response has the expected status and text body."""
+    answered = [r for r in responses if r.done]
+    if not answered:
+        return not_measured(name, f"none of the {what} was answered")
+    for r in answered:
+        status, text = expected(r)
+        got = r.body.decode(errors="replace")
+        if r.status != status or got != text:
+            return Check(
+                name,
+                False,
+                f"{r.request.method} {r.request.path} answered {r.status} {got[:120]!r}; "
+                f"expected {status} {text[:120]!r}",
+            )
+    skipped = len(responses) - len(answered)
+    tail = f" ({skipped} unanswered ones not checked)" if skipped else ""
+    return Check(name, True, f"all {len(answered)} answered {what} were correct{tail}")
+
+
+def percentile_under(
+    name: str,
+    latencies: Sequence[float | None],
+    limit: float,
+    *,
+    q: float,
+    what: str,
+) -> Check:
+    """The q-th percentile of ``latencies`` under ``limit``; None (never answered) counts as
+    slower than any limit."""
+    if not latencies:
+        return not_measured(name, f"no {what} were measured")
+    missing = sum(1 for v in latencies if v is None)
+    value = percentile([math.inf if v is None else v for v in latencies], q)
+    ok = value < limit
+    n = len(latencies)
+    if math.isinf(value):
+        return Check(
+            name,
+            False,
+            f"{missing} of {n} {what} were never answered correctly in time, so their "
+            f"{q:g}th percentile is over the {_ms(limit)} limit",
+        )
+    tail = f"; {missing} never answered correctly in time" if missing else ""
+    return Check(
+        name,
+        ok,
+        f"{n} {what} answered in {_ms(value)} at the {q:g}th percentile "
+        f"({'under' if ok else 'over'} the {_ms(limit)} limit{tail})",
+    )
+
+
+def closed_within(
+    name: str, held: Sequence[tuple[float, float | None]], limit: float, *, what: str
+) -> Check:
+    """Each (opened, closed) connection was closed within ``limit`` seconds of opening;
+    ``closed`` None means it was still open when the grader stopped watching."""
+    if not held:
+        return not_measured(name, f"no {what} reached the upstream")
+    late = [(o, c) for o, c in held if c is None or c - o > limit]
+    still_open = sum(1 for _, c in late if c is None)
+    if late:
+        return Check(
+            name,
+            False,
+            f"{len(late)} of {len(held)} {what} were not closed within {_s(limit)} of opening "
+            f"({still_open} still open when the grader stopped watching): the calls behind "
+            "them are still waiting",
+        )
+    worst = max(c - o for o, c in held if c is not None)
+    return Check(
+        name,
+        True,
+        f"all {len(held)} {what} were closed within {_s(limit)} of opening (slowest {_s(worst)})",
+    )
+
+
+def at_most(name: str, value: float, maximum: float, *, message: str) -> Check:
+    """``message`` is formatted with ``value`` and ``maximum``."""
+    return Check(name, value <= maximum, message.format(value=value, maximum=maximum))
+
+
+def siblings_cancelled(name: str, calls: Sequence[dict[str, Any]], *, what: str) -> Check:
+    """One dashboard's upstream calls, as the upstream recorded them (``start``, ``end``,
+    ``outcome``): once one call ``failed``, none of the others may be answered (or still
+    running) after it; the service must have closed them (``abandoned``)."""
+    failed = [c for c in calls if c.get("outcome") == "failed"]
+    if not failed:
+        return not_measured(name, f"the {what} call that fails never reached the upstream")
+    failed_at = min(c["end"] for c in failed)
+    later = [
+        c
+        for c in calls
+        if c.get("outcome") not in {"failed", "refused"} and (c.get("end") or math.inf) > failed_at
+    ]
+    left = [c for c in later if c.get("outcome") != "abandoned"]  # answered, or still running
+    closed = [c["end"] - failed_at for c in later if c.get("outcome") == "abandoned"]
+    if left:
+        return Check(
+            name,
+            False,
+            f"the upstream went on serving {len(left)} call(s) of the dashboard after its "
+            f"{what} call had failed (answered them, or they were still running): the service "
+            f"left them running (none expected: cancel the siblings of a failed call)",
+        )
+    if not later:
+        return Check(
+            name, True, f"no other call of the dashboard was in flight when its {what} call failed"
+        )
+    return Check(
+        name,
+        True,
+        f"all {len(later)} sibling calls in flight when the {what} call failed were closed by "
+        f"the service, at most {_ms(max(closed))} after the failure (none left running)",
+    )

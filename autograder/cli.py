@@ -1,4 +1,4 @@
-"""Command line: ``python -m autograder list | grade EXERCISE FILE [--json]``."""
+"""Command line: ``python -m autograder list | grade EXERCISE FILE [--json] | scan TARGET``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from autograder import classroom
 from autograder.drills import terminal as drill_terminal
 from autograder.judges import EXERCISES
+from autograder.scan import command as scan_command
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
     drill_terminal.add_parser(sub)
     classroom.add_subcommand(sub)
+    scan_command.add_parser(sub)
     return parser
 
 
@@ -55,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "classroom":
         return classroom.run(args)
+    if args.command == "scan":
+        return scan_command.main(args, parser)
 
     if args.exercise not in EXERCISES:
         parser.error(f"unknown exercise {args.exercise!r} (choose from {', '.join(EXERCISES)})")

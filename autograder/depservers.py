@@ -7,12 +7,16 @@ submission starts: the two start side by side). The grader
 drives it with one JSON command per line on stdin and reads one JSON answer per line on
 stdout; the submission knows neither pipe, so it cannot touch the figures recorded here.
 
+The upstream also serves the rate-limited APIs of ``limited_upstream`` (``/parts/...``,
+``/sdk/...``); ``stats`` reports their figures under ``limited``.
+
 Commands: ``stats``, ``reset``, ``smtp_refuse`` (close the SMTP listener: connections
 are then refused), ``quit``.
 
 What is recorded, all with ``time.monotonic()`` (one clock for every process):
 
-- upstream: every request (path, start, end) and the peak number in flight at once;
+- upstream: every request (path, start, end) and the peak number in flight at once
+  (the row source and the hanging quotes keep figures of their own: ``slowupstreams.py``);
 - SMTP: every delivered message (recipients, subject, Message-ID, when it arrived and was
   accepted, and the audit-log lines present when it arrived), the messages in flight
   (arrived, not yet accepted: a sender that dies then loses them) and the peak in flight.
@@ -29,8 +33,12 @@ import time
 import urllib.parse
 from email import message_from_bytes
 from email.header import decode_header, make_header
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+
+from autograder.limited_upstream import LimitedRoutes
+from autograder.slowupstreams import SlowUpstreams
 
 UPSTREAM_DELAY = 0.3
 SMTP_DELAY = 0.3
@@ -54,10 +62,14 @@ class Upstream:
         self.in_flight = 0
         self.peak = 0
         self.requests: list[dict[str, Any]] = []
+        self.slow = SlowUpstreams()  # /rows and /quote (slowupstreams.py)
+        self.limited = LimitedRoutes()
 
     def reset(self) -> None:
         self.peak = self.in_flight
         self.requests = []
+        self.slow.reset()
+        self.limited.reset()
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -71,11 +83,23 @@ class Upstream:
                 }
                 if int(headers.get("content-length", "0") or 0):
                     await reader.readexactly(int(headers["content-length"]))
-                status, body = await self._answer(method, urllib.parse.urlsplit(target).path)
+                url = urllib.parse.urlsplit(target)
+                if self.slow.handles(url.path):
+                    answer = await self.slow.answer(method, url, reader)
+                    if answer is None:  # a hanging call the caller gave up on
+                        break
+                    status, body = answer
+                elif self.limited.owns(url.path):
+                    answer = await self.limited.answer(method, url.path, reader)
+                    if answer is None:  # the caller hung up
+                        break
+                    status, body = answer
+                else:
+                    status, body = await self._answer(method, url.path)
                 payload = json.dumps(body).encode()
                 close = headers.get("connection", "").lower() == "close"
                 writer.write(
-                    f"HTTP/1.1 {status} {'OK' if status == 200 else 'Not Found'}\r\n"
+                    f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
                     "content-type: application/json\r\n"
                     f"content-length: {len(payload)}\r\n"
                     f"connection: {'close' if close else 'keep-alive'}\r\n\r\n".encode()
@@ -192,12 +216,14 @@ async def serve(upstream_fd: int, smtp_fd: int, audit_log: Path | None) -> None:
                 reply(
                     {
                         "upstream": {"peak": upstream.peak, "requests": upstream.requests},
+                        "limited": upstream.limited.stats(),
                         "smtp": {
                             "peak": mailbox.peak,
                             "messages": mailbox.messages,
                             "in_flight": mailbox.pending,
                         },
                         "smtp_listening": smtp_server is not None,
+                        "slow": upstream.slow.stats(),
                     }
                 )
             elif command == "reset":

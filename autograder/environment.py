@@ -12,8 +12,10 @@ student's code did, so the grader pins them for the submission's process only:
 - uvicorn serves on asyncio + h11 with one worker, whatever extras are installed.
 
 Resource limits and confinement keep a hostile or broken submission from taking the
-grader down or changing anything but its own working directory (``sandbox.py``); what
-this machine allowed is probed once and reported too.
+grader down, seeing the machine or changing anything but its own working directory: a
+bubblewrap sandbox (``bwrap.py``) around a small supervisor (``sandbox.py``), a uid of its
+own when the grader is root, cgroups where it can make them. What this machine allowed is
+probed once and reported in words (``docs/trust-model.md`` has the table).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ LIMITS = {
 # The submission runs as uid UID_BASE + slot (one slot per concurrent grading run on the
 # machine): a uid that owns nothing but its own working directory.
 UID_BASE = 1_600_000_000
-UNSHARE = ("unshare", "--pid", "--net", "--mount", "--mount-proc", "--fork", "--kill-child")
+OFF_SWITCH = "AUTOGRADER_SANDBOX"  # "off": grade without bubblewrap (to measure its cost)
 
 
 def child_environment() -> dict[str, str]:
@@ -60,7 +62,9 @@ def child_environment() -> dict[str, str]:
 def apply_limits(*, nproc: bool = False) -> None:
     """Run in the submission's process before it executes anything (``preexec_fn``).
 
-    ``nproc``: also cap its uid's tasks (RLIMIT_NPROC binds only a non-root uid)."""
+    ``nproc``: also cap its tasks with RLIMIT_NPROC, which counts the tasks of its real uid
+    in its user namespace: per run for a uid of its own or a user namespace of its own,
+    but every process of the user's session otherwise (so it is not set then)."""
     mib = 1024 * 1024
     resource.setrlimit(resource.RLIMIT_FSIZE, (LIMITS["output_mib"] * mib,) * 2)
     resource.setrlimit(resource.RLIMIT_CPU, (LIMITS["cpu_seconds"], LIMITS["cpu_seconds"] + 5))
@@ -74,38 +78,68 @@ def apply_limits(*, nproc: bool = False) -> None:
 class Confinement:
     """What this machine lets the grader do to confine a submission (probed once)."""
 
-    unshare: tuple[str, ...] | None  # the command prefix that gives fresh namespaces
+    bwrap: str | None  # bubblewrap, when it runs here: the submission gets a view of its own
     own_uid: bool  # the grader is root: the submission gets a uid of its own
     cgroups: bool  # pids + memory cgroups can be created
+    why_not: str = ""  # without bubblewrap: why, in words a person understands
+
+    @property
+    def as_root(self) -> bool:
+        return os.geteuid() == 0
+
+    @property
+    def task_limit(self) -> bool:
+        """RLIMIT_NPROC counts this run's tasks only (see ``apply_limits``)."""
+        return self.own_uid or (self.bwrap is not None and not self.as_root)
+
+    def note(self) -> str:
+        """One line for a person grading without a sandbox ("" with one)."""
+        if self.bwrap:
+            return ""
+        return (
+            f"not sandboxed ({self.why_not}): the submission runs as "
+            + ("a uid of its own" if self.own_uid else "you")
+            + " and can read what that user can read and reach the network; "
+            "fine for your own code, not for someone else's"
+        )
 
     def describe(self) -> dict[str, Any]:
+        limits = "output 64 MiB per file, 60 s of CPU and 4 GiB of address space per process"
+        if self.task_limit:
+            limits += ", 256 tasks (RLIMIT_NPROC, counted for this run only)"
+        if not self.cgroups:
+            limits += "; no limit on the memory or the tasks of the whole process tree"
+        if self.bwrap:
+            sandbox = "bubblewrap: own PID, network, IPC, UTS and mount namespaces" + (
+                "" if self.as_root else ", in a user namespace (no capabilities)"
+            )
+            filesystem = (
+                "read-only: the Python runtime, its packages, the grader's harness and the "
+                "submission's folder; writable: its working directory and a private, empty "
+                "/tmp; nothing else (no home folders, no other submissions)"
+            )
+            network = "loopback only, shared with the dependency servers"
+        else:
+            sandbox = f"none: {self.why_not}"
+            filesystem = "whatever its user can read and write on this machine" + (
+                " (its uid owns only its working directory)" if self.own_uid else ""
+            )
+            network = "the machine's network"
         return {
-            "namespaces": "pid, network (loopback only), mount (own /proc)"
-            if self.unshare
-            else "none (unshare unavailable here): host network and process table",
+            "sandbox": sandbox,
+            "filesystem": filesystem,
+            "network": network,
             "user": "a uid of its own: no write access outside its working directory"
             if self.own_uid
             else "the grader's own user (the grader is not root)",
             "cgroups": "pids and memory limits for the whole process tree"
             if self.cgroups
             else "none available: per-process rlimits only",
+            "limits": limits,
             "cleanup": "the PID namespace's init is killed: the kernel kills every process in it"
-            if self.unshare
+            if self.bwrap
             else "a child-subreaper supervisor kills every descendant; strays found by run token",
         }
-
-
-def exposed_paths() -> list[str]:
-    """What the submission's uid must reach: the interpreter, the virtualenv, the grader."""
-    exe = os.path.realpath(sys.executable)
-    return sorted(
-        {
-            os.path.realpath(sys.base_prefix),
-            os.path.realpath(sys.prefix),
-            os.path.dirname(exe),
-            str(Path(__file__).resolve().parent.parent),
-        }
-    )
 
 
 def _env() -> dict[str, str]:
@@ -115,37 +149,59 @@ def _env() -> dict[str, str]:
     }
 
 
+def _succeeds(argv: list[str]) -> tuple[bool, str]:
+    """Did ``argv`` exit with status 0? And what did it say on stderr?"""
+    try:
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, env=_env()
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        return False, str(exc)
+    return done.returncode == 0, done.stderr
+
+
+def _why_no_user_namespaces(said: str) -> str:
+    """Name the machine's policy that refused bubblewrap a user namespace."""
+    for path, bad, policy in (
+        ("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "1", "AppArmor restricts them"),
+        ("/proc/sys/kernel/unprivileged_userns_clone", "0", "kernel.unprivileged_userns_clone=0"),
+        ("/proc/sys/user/max_user_namespaces", "0", "user.max_user_namespaces=0"),
+    ):
+        with contextlib.suppress(OSError):
+            if Path(path).read_text().strip() == bad:
+                return f"this machine allows no user namespaces to ordinary users ({policy})"
+    last = said.strip().splitlines()[-1:] or ["no reason given"]
+    return f"bubblewrap could not start a sandbox here ({last[0]})"
+
+
 @functools.cache
 def confinement() -> Confinement:
+    from autograder import bwrap as view
+
     root = os.geteuid() == 0
+    sandbox = shutil.which("bwrap")
+    why_not = ""
+    probe_uid = [sys.executable, "-m", "autograder.sandbox", "--probe-uid", str(UID_BASE)]
     own_uid = False
-    unshare: tuple[str, ...] | None = None
-    if shutil.which("unshare"):
-        candidates: list[tuple[str, ...]] = [UNSHARE] if root else []
-        candidates.append((UNSHARE[0], "--user", "--map-root-user", *UNSHARE[1:]))
-        for prefix in candidates:
-            with contextlib.suppress(OSError, subprocess.SubprocessError):
-                done = subprocess.run(
-                    [*prefix, "true"], capture_output=True, timeout=10, stdin=subprocess.DEVNULL
-                )
-                if done.returncode == 0:
-                    unshare = prefix
-                    break
-    if root:  # the interpreter and the packages must be reachable by a stranger uid
-        own_uid = False
-        probe = [*(unshare or ()), sys.executable, "-m", "autograder.sandbox", "--probe-uid"]
-        probe += [str(UID_BASE), *(exposed_paths() if unshare else ())]
-        with contextlib.suppress(OSError, subprocess.SubprocessError):
-            own_uid = (
-                subprocess.run(
-                    probe, capture_output=True, timeout=60, stdin=subprocess.DEVNULL, env=_env()
-                ).returncode
-                == 0
-            )
+    if os.environ.get(OFF_SWITCH) == "off":
+        sandbox, why_not = None, f"switched off ({OFF_SWITCH}=off)"
+    elif sandbox is None:
+        why_not = "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
+    else:
+        prefix = view.command(sandbox, as_root=root, read_only=[], writable=[], etc=None)
+        if root:  # one start tells both: the sandbox runs, and a stranger uid can import
+            own_uid = _succeeds([*prefix, *probe_uid])[0]
+        if not own_uid:
+            works, said = _succeeds([*prefix, sys.executable, "-c", "import json, uvicorn"])
+            if not works:
+                why_not = _why_no_user_namespaces(said) if not root else f"bubblewrap: {said}"
+                sandbox = None
+    if root and sandbox is None:  # outside a sandbox the uid must reach the interpreter
+        own_uid = _succeeds(probe_uid)[0]
     cgroup = Cgroups.create(f"autograder-probe-{os.getpid()}", pids_max=10, memory_bytes=1 << 30)
     if cgroup is not None:
         cgroup.remove()
-    return Confinement(unshare, own_uid, cgroup is not None)
+    return Confinement(sandbox, own_uid, cgroup is not None, why_not)
 
 
 def versions() -> dict[str, str]:

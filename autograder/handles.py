@@ -98,6 +98,9 @@ class Run:
     uid: int | None = None  # the submission's own uid, when the grader can give it one
     cgroups: Cgroups | None = None
     hit_process_limit: bool = False
+    extra_env: dict[str, str] = field(default_factory=dict)  # settings the app needs (scan)
+    harness_args: tuple[str, ...] = ()  # what to serve, if not APP_FILE's `app` (scan)
+    reachable: tuple[str, ...] = ()  # folders the app imports from (scan)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)  # cancelled when it stops
     # A restartable run (``restart.py``): the grader's end of the supervisor's command
     # socket, and the harness's present status stream (fed EOF when the app exits).

@@ -26,12 +26,15 @@ SAMPLE_EVERY = 0.005
 STALL_AFTER = 0.050
 STACK_EVERY = 0.010
 
+_INSTALLED = {"site-packages", "dist-packages"}
+
 Emit = Callable[[dict[str, Any]], None]
 
 
 class LagMonitor:
     def __init__(self, watched_file: str | None, emit: Emit, *, trace_above: float = 0.01):
         self.watched_file = os.path.realpath(watched_file) if watched_file else None
+        self._watch_dir = bool(self.watched_file and os.path.isdir(self.watched_file))
         self.emit = emit
         self.trace_above = trace_above
         self.heartbeat = time.monotonic()
@@ -100,7 +103,24 @@ class LagMonitor:
                 innermost = (
                     f"{os.path.basename(code.co_filename)}:{frame.f_lineno} in {code.co_name}"
                 )
-            if self.watched_file and self._real(code.co_filename) == self.watched_file:
-                return {"line": frame.f_lineno, "func": code.co_name, "innermost": innermost}
+            if self.watched_file and self._watched(code.co_filename):
+                return {
+                    "line": frame.f_lineno,
+                    "func": code.co_name,
+                    "innermost": innermost,
+                    "file": self._real(code.co_filename),
+                }
             frame = frame.f_back
         return {"line": None, "func": None, "innermost": innermost}
+
+    def _watched(self, filename: str) -> bool:
+        """The watched file, or (a directory watched: ``scan``) any file under it that is
+        not an installed package's."""
+        real = self._real(filename)
+        if real == self.watched_file:
+            return True
+        return (
+            self._watch_dir
+            and real.startswith(self.watched_file + os.sep)  # type: ignore[operator]
+            and not _INSTALLED & set(real.split(os.sep))
+        )

@@ -26,6 +26,7 @@ class Request:
     method: str
     path: str
     json_body: Any = None
+    headers: tuple[tuple[str, str], ...] = ()  # extra ones (the scan's user-written requests)
 
     def encode(self, host: str, port: int) -> bytes:
         body = b"" if self.json_body is None else json.dumps(self.json_body).encode()
@@ -35,6 +36,7 @@ class Request:
             "Connection: close",
             "User-Agent: autograder",
         ]
+        head += [f"{name}: {value}" for name, value in self.headers]
         if self.json_body is not None:
             head.append("Content-Type: application/json")
         if body or self.method in {"POST", "PUT", "PATCH"}:

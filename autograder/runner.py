@@ -62,17 +62,31 @@ def _new_run(app_file: Path) -> Run:
 
 
 @contextlib.asynccontextmanager
-async def running(app_file: Path, *, restartable: bool = False) -> AsyncIterator[Run]:
+async def running(
+    app_file: Path,
+    *,
+    env: dict[str, str] | None = None,
+    harness_args: tuple[str, ...] = (),
+    reachable: tuple[str, ...] = (),
+    restartable: bool = False,
+) -> AsyncIterator[Run]:
     """Serve ``app_file`` beside fresh dependency servers; always stop and clean up.
 
+    ``env`` adds settings to the app's environment (the grader's own variables win);
+    ``harness_args`` go to ``autograder.serve`` (what to import, what to watch);
+    ``reachable`` are folders the app's uid must be able to read in the sandbox;
     ``restartable``: the submission gets a state directory (``JOBS_DIR``) and the grader
     may crash it and start it again (``restart.py``).
     Raises :class:`SubmissionFailed` when the submission cannot serve.
     """
     run = _new_run(app_file)
+    run.extra_env = dict(env or {})
+    run.harness_args = tuple(harness_args)
+    run.reachable = tuple(reachable)
     run.restartable = restartable
     try:
         conf = await asyncio.to_thread(environment.confinement)
+        _note_once(conf)
         run.slot = slots.acquire(str(run.app_file))
         slots.warn_if_busy(run.slot)
         if conf.own_uid:
@@ -94,6 +108,17 @@ async def running(app_file: Path, *, restartable: bool = False) -> AsyncIterator
         await stop(run)
 
 
+_noted: list[str] = []
+
+
+def _note_once(conf: environment.Confinement) -> None:
+    """Grading without a sandbox: say so, once per process, in one line."""
+    note = conf.note()
+    if note and not _noted:
+        _noted.append(note)
+        log.warning("note: %s", note)
+
+
 async def stop(run: Run) -> None:
     """Kill everything the run started (whatever the submission did) and remove its files."""
     for task in run.tasks:
@@ -101,8 +126,8 @@ async def stop(run: Run) -> None:
     strays: set[psutil.Process] = set()
     sup = run.supervisor
     if sup is not None:
-        if environment.confinement().unshare:
-            # The namespace's init is unshare's child: killing it kills the namespace.
+        if environment.confinement().bwrap:
+            # The namespace's init is bubblewrap's child: killing it kills the namespace.
             strays |= proctree.kill_tree(sup.pid)
         else:
             with contextlib.suppress(ProcessLookupError):

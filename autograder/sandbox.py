@@ -1,21 +1,21 @@
 """The submission's sandbox: a small supervisor between the grader and the submission.
 
 ``python -m autograder.sandbox SPEC_JSON`` is started by the runner, when the machine
-allows it inside fresh PID, network and mount namespaces (``unshare --pid --net --mount
---mount-proc --fork --kill-child``). There the supervisor is the namespace's init: when
-the grader kills it, the kernel kills every process of the namespace, whatever session,
-process group or double fork the submission used. Signals sent to it from inside the
-namespace (``os.kill(os.getppid(), 9)``) are ignored by the kernel.
+allows it inside a bubblewrap sandbox (``bwrap.py``: its own view of the filesystem, fresh
+PID, network, IPC and UTS namespaces, loopback up). There the supervisor is the PID
+namespace's init: when the grader kills it, the kernel kills every process of the
+namespace, whatever session, process group or double fork the submission used. Signals
+sent to it from inside the namespace (``os.kill(os.getppid(), 9)``) are ignored by the
+kernel.
 
 The supervisor:
 
-1. brings the namespace's loopback up (the only interface the submission sees);
-2. binds the dependency servers' sockets there and reports their ports on the control
+1. binds the dependency servers' sockets there and reports their ports on the control
    pipe, then starts the dependency servers (its own stdin/stdout are the grader's
    command pipes: the grader talks to them through pipes only);
-3. starts the submission's harness (``autograder.serve``) in a session of its own, in its
+2. starts the submission's harness (``autograder.serve``) in a session of its own, in its
    cgroups, under the resource limits, as an unprivileged uid of its own when it can;
-4. reports the submission's exit status on the control pipe, reaps orphans (it is a
+3. reports the submission's exit status on the control pipe, reaps orphans (it is a
    child subreaper even without a PID namespace), and on SIGTERM kills every descendant.
 
 What to start comes as one typed record (``sandbox_spec.SandboxSpec``, JSON on the
@@ -27,21 +27,19 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import fcntl
 import json
 import os
 import signal
 import socket
-import struct
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 from autograder import environment, proctree
 from autograder.sandbox_spec import SandboxSpec
 
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 
@@ -60,47 +58,6 @@ def die_with_parent() -> None:
 # -- inside the sandbox --------------------------------------------------------------------
 
 
-def loopback_up() -> None:
-    """A new network namespace has ``lo`` down: bring it up (SIOCGIFFLAGS/SIOCSIFFLAGS)."""
-    siocgifflags, siocsifflags, iff_up = 0x8913, 0x8914, 0x1
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        ifr = fcntl.ioctl(s, siocgifflags, struct.pack("16sH22x", b"lo", 0))
-        flags = struct.unpack("16sH22x", ifr)[1]
-        fcntl.ioctl(s, siocsifflags, struct.pack("16sH22x", b"lo", flags | iff_up))
-
-
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_BIND, MS_REC = 1, 2, 4, 4096, 16384
-
-
-def _mount(source: str, target: str, fstype: str | None, flags: int, data: str = "") -> None:
-    if _libc.mount(
-        source.encode(), target.encode(), fstype.encode() if fstype else None, flags, data.encode()
-    ):
-        err = ctypes.get_errno()
-        raise OSError(err, f"mount {source} on {target}: {os.strerror(err)}")
-
-
-def expose(paths: list[str]) -> None:
-    """Make ``paths`` (the interpreter, the virtualenv, the grader) reachable by a stranger
-    uid, in this mount namespace only: a directory on the way that others may not enter
-    (``/root`` holding a pyenv Python, say) is covered by an empty tmpfs, and each path is
-    bind-mounted back at its own place. What else that directory held stays hidden."""
-    covers: dict[str, list[tuple[str, int]]] = {}
-    for path in dict.fromkeys(os.path.realpath(p) for p in paths):
-        parts = Path(path).parts
-        for i in range(2, len(parts)):
-            ancestor = str(Path(*parts[:i]))
-            if not os.stat(ancestor).st_mode & 0o001:
-                covers.setdefault(ancestor, []).append((path, os.open(path, os.O_PATH)))
-                break
-    for cover, inside in covers.items():
-        _mount("tmpfs", cover, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
-        for path, fd in inside:
-            os.makedirs(path, exist_ok=True)
-            _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
-            os.close(fd)
-
-
 def listening_socket() -> socket.socket:
     """A loopback listening socket a child process can inherit."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -117,18 +74,15 @@ class _Stop(Exception):
 
 def _confine(spec: SandboxSpec) -> None:
     """``preexec_fn`` of the submission: cgroups, limits, then drop to its own uid."""
-    for procs in spec.cgroup_procs:
-        fd = os.open(procs, os.O_WRONLY)
-        try:
-            os.write(fd, str(os.getpid()).encode())
-        finally:
-            os.close(fd)
-    environment.apply_limits(nproc=spec.uid is not None)
+    for fd in spec.cgroup_fds:
+        os.write(fd, b"0")  # "0": the writing process itself
+    environment.apply_limits(nproc=spec.nproc)
     prctl(PR_SET_NO_NEW_PRIVS, 1)  # no setuid binary gives the privileges back
     if spec.uid is not None:
         os.setgroups([])
         os.setgid(spec.uid)
         os.setuid(spec.uid)
+    os.chdir(spec.home)  # as its own uid: as root the supervisor may not enter it
 
 
 def supervise(spec: SandboxSpec) -> int:
@@ -142,12 +96,13 @@ def supervise(spec: SandboxSpec) -> int:
     def stop(signum: int, frame: Any) -> None:
         raise _Stop
 
-    signal.signal(signal.SIGTERM, stop)
+    if os.getpid() != 1:
+        # Without a PID namespace the grader stops us with SIGTERM. As the namespace's init
+        # we take no handler: the kernel then drops every signal sent from inside (a
+        # submission running as the same user included), and the grader kills bwrap.
+        signal.signal(signal.SIGTERM, stop)
     prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans (double forks) come back to us
-    if spec.loopback_up:
-        loopback_up()
-    if spec.expose:
-        expose(list(spec.expose))
+    prctl(PR_SET_DUMPABLE, 0)  # a submission running as the same user may not trace us
     up, smtp = listening_socket(), listening_socket()
     ports = {"upstream": up.getsockname()[1], "smtp": smtp.getsockname()[1]}
     tell({"ports": ports})
@@ -184,16 +139,15 @@ def supervise(spec: SandboxSpec) -> int:
             stderr=output,
             pass_fds=fds,
             env=env,
-            cwd=spec.home,
             start_new_session=True,
             preexec_fn=lambda: _confine(spec),
         )
 
     app = start_app(spec.app_argv, spec.app_fds)
     # The status pipe must reach EOF when the app dies; a restartable run keeps the
-    # listening socket and the output file for the next start.
-    kept = (output, spec.app_fds[0]) if spec.restart_fd is not None else ()
-    for fd in (output, *spec.app_fds):
+    # listening socket, the output file and the cgroup files for the next start.
+    kept = (output, spec.app_fds[0], *spec.cgroup_fds) if spec.restart_fd is not None else ()
+    for fd in (output, *spec.app_fds, *spec.cgroup_fds):
         if fd not in kept:
             os.close(fd)
     tell({"app_pid": app.pid})
@@ -222,10 +176,8 @@ def supervise(spec: SandboxSpec) -> int:
     return 0
 
 
-def probe_uid(uid: int, paths: list[str]) -> int:
+def probe_uid(uid: int) -> int:
     """Can ``uid`` run the interpreter and import the web stack here? (0: yes)"""
-    if paths:
-        expose(paths)
     return subprocess.run(
         [sys.executable, "-c", "import json, uvicorn"],
         capture_output=True,
@@ -240,7 +192,7 @@ def probe_uid(uid: int, paths: list[str]) -> int:
 
 def main() -> int:
     if sys.argv[1] == "--probe-uid":
-        return probe_uid(int(sys.argv[2]), sys.argv[3:])
+        return probe_uid(int(sys.argv[2]))
     return supervise(SandboxSpec.from_json(sys.argv[1]))
 
 

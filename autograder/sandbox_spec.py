@@ -25,10 +25,11 @@ class SandboxSpec:
     app_env: dict[str, str]
     app_fds: tuple[int, ...]  # inherited by the harness: its listening socket, status pipe
     output_fd: int  # the submission's stdout and stderr
-    loopback_up: bool = False  # a fresh network namespace: bring ``lo`` up
-    expose: tuple[str, ...] = ()  # paths a stranger uid must reach (mount namespace)
     uid: int | None = None  # the submission's own uid, when the grader can give it one
-    cgroup_procs: tuple[str, ...] = field(default=())  # cgroup.procs files to join
+    nproc: bool = False  # RLIMIT_NPROC counts this run's tasks only: set it
+    # cgroup.procs files opened by the grader (the sandbox has no /sys): the submission
+    # joins them by writing to these descriptors
+    cgroup_fds: tuple[int, ...] = field(default=())
     # A restartable run: the grader's end of a socket pair on which it asks the supervisor
     # to signal the submission or start it again (``sandbox_restart.py``).
     restart_fd: int | None = None
@@ -43,7 +44,7 @@ class SandboxSpec:
         unknown = set(data) - names
         if unknown:
             raise ValueError(f"unknown sandbox spec fields: {sorted(unknown)}")
-        for key in ("deps_argv", "app_argv", "app_fds", "expose", "cgroup_procs"):
+        for key in ("deps_argv", "app_argv", "app_fds", "cgroup_fds"):
             if key in data:
                 data[key] = tuple(data[key])
         return cls(**data)

@@ -2,6 +2,11 @@
 
 ``python -m autograder.serve APP_FILE --fd N --status-fd S --report PATH``
 
+``scan`` adds ``--module NAME --app-dir DIR`` (import the module by name, uvicorn's
+``module:attribute`` form), ``--attr NAME`` (the attribute that holds the app), ``--watch
+DIR`` (the stall watchdog names frames of any file under DIR) and ``--tokens`` (report
+the thread limiter's borrowed tokens).
+
 The grader starts this in a fresh process of its own. It fixes the environment the
 contract names (asyncio's default executor of 40 workers; uvicorn on asyncio + h11, one
 worker), imports the submission, and serves it on a listening socket the grader bound
@@ -111,6 +116,28 @@ def _import_submission(path: str) -> Any:
     return module
 
 
+def _import_module(name: str, app_dir: str) -> Any:
+    """Import ``name`` the way uvicorn's ``module:attribute`` does, ``app_dir`` first on the path."""
+    import importlib
+
+    sys.path.insert(0, app_dir)
+    return importlib.import_module(name)
+
+
+async def _report_tokens(report: _Channel) -> None:
+    """The thread limiter's borrowed tokens, whenever they change (explains, never decides)."""
+    import anyio.to_thread
+
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    last = None
+    while True:
+        now = (limiter.borrowed_tokens, limiter.total_tokens)
+        if now != last:
+            report({"kind": "tokens", "t": time.monotonic(), "borrowed": now[0], "total": now[1]})
+            last = now
+        await asyncio.sleep(0.005)
+
+
 def _with_probe(app: Any) -> Any:
     """Answer the grader's loop probe on the loop itself, before the submission's app."""
 
@@ -151,13 +178,20 @@ class _Pinned:
 
 
 async def _serve(
-    app: Any, sock: socket.socket, status: _Channel, report: _Channel, path: str, pinned: _Pinned
+    app: Any,
+    sock: socket.socket,
+    status: _Channel,
+    report: _Channel,
+    path: str,
+    pinned: _Pinned,
+    tokens: bool = False,
 ) -> None:
     LagMonitor = pinned.monitor_class  # noqa: N806
     loop = asyncio.get_running_loop()
     loop.set_default_executor(pinned.executor_class(max_workers=DEFAULT_EXECUTOR_WORKERS))
     monitor = LagMonitor(path, report)
     sampler = asyncio.create_task(monitor.sampler())
+    counter = asyncio.create_task(_report_tokens(report)) if tokens else None
     monitor.start_watchdog()
 
     class Server(pinned.server_class):  # type: ignore[name-defined]
@@ -194,15 +228,26 @@ async def _serve(
     finally:
         monitor.stop()
         sampler.cancel()
+        if counter is not None:
+            counter.cancel()
     if not server.started:
         status({"event": "error", "message": "uvicorn stopped before serving"})
 
 
+def _owned(filename: str, path: str) -> bool:
+    """``filename`` is the submission's: ``path`` itself, or a file under the directory
+    ``path`` that is not an installed package."""
+    filename = os.path.abspath(filename)
+    if filename == path:
+        return True
+    return filename.startswith(path + os.sep) and not {"site-packages", "dist-packages"} & set(
+        filename.split(os.sep)
+    )
+
+
 def _submission_traceback(exc: BaseException, path: str) -> str:
     """The traceback's frames in the submission only: the harness's are noise to a student."""
-    frames = [
-        f for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename) == path
-    ]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if _owned(f.filename, path)]
     return "".join(traceback.format_list(frames)) + "".join(traceback.format_exception_only(exc))
 
 
@@ -212,6 +257,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fd", type=int, required=True, help="listening socket to serve on")
     parser.add_argument("--status-fd", type=int, required=True)
     parser.add_argument("--report", required=True)
+    parser.add_argument("--module", help="import this module by name instead of APP_FILE")
+    parser.add_argument("--app-dir", default=".", help="put first on sys.path for --module")
+    parser.add_argument("--attr", default="app", help="the attribute that holds the app")
+    parser.add_argument("--watch", help="name stalled frames of files under this directory")
+    parser.add_argument("--tokens", action="store_true", help="report borrowed thread tokens")
     args = parser.parse_args(argv)
 
     status = _Channel(os.fdopen(args.status_fd, "w", buffering=1))
@@ -221,7 +271,10 @@ def main(argv: list[str] | None = None) -> int:
     pinned = _Pinned()
 
     try:
-        module = _import_submission(args.app_file)
+        if args.module:
+            module = _import_module(args.module, args.app_dir)
+        else:
+            module = _import_submission(args.app_file)
     except SystemExit as exc:
         status(
             {
@@ -235,20 +288,24 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "event": "error",
                 "message": f"the submission does not import: {type(exc).__name__}: {exc}",
-                "traceback": _submission_traceback(exc, os.path.abspath(args.app_file)),
+                "traceback": _submission_traceback(
+                    exc, os.path.abspath(args.watch or args.app_file)
+                ),
             }
         )
         return 3
     status({"event": "imported", "t": time.monotonic()})
-    app = getattr(module, "app", None)
+    app = getattr(module, args.attr, None)
     if app is None:
-        status({"event": "error", "message": "the submission defines no module-level `app`"})
+        status(
+            {"event": "error", "message": f"the submission defines no module-level `{args.attr}`"}
+        )
         return 3
     if not callable(app):
         status(
             {
                 "event": "error",
-                "message": f"`app` is a {type(app).__name__}, not an ASGI application",
+                "message": f"`{args.attr}` is a {type(app).__name__}, not an ASGI application",
             }
         )
         return 3
@@ -256,7 +313,8 @@ def main(argv: list[str] | None = None) -> int:
     # The stock asyncio loop, whatever policy or extras (uvloop) are installed.
     with pinned.runner_class(loop_factory=pinned.loop_factory) as runner:
         try:
-            runner.run(_serve(app, sock, status, report, os.path.abspath(args.app_file), pinned))
+            watched = os.path.abspath(args.watch or args.app_file)
+            runner.run(_serve(app, sock, status, report, watched, pinned, args.tokens))
         except BaseException as exc:
             status(
                 {"event": "error", "message": f"the server crashed: {type(exc).__name__}: {exc}"}

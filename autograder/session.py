@@ -75,8 +75,6 @@ class Session:
     def __init__(self, run: Run) -> None:
         self.run = run
         self.port = run.app_port
-        assert run.deps is not None
-        self.deps: DepServers = run.deps
         self._probe = OpenLoopProbe(HOST, self.port, probe_target(LOOP))
         self._since = time.monotonic()
         self.began = self._since  # the first request the scenario sends
@@ -179,6 +177,11 @@ class Session:
         return burst.responses, burst.loop
 
     # -- dependency servers and files -----------------------------------------------------
+    @property
+    def deps(self) -> DepServers:
+        assert self.run.deps is not None, "this run has no dependency servers"
+        return self.run.deps
+
     async def deps_stats(self) -> dict[str, Any]:
         return await self.deps.stats()
 

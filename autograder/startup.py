@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from autograder import deaths, environment, workdir
+from autograder import bwrap, deaths, environment, workdir
 from autograder.handles import (
     OWNER_VAR,
     RUN_TOKEN_VAR,
@@ -62,6 +62,7 @@ def _spec(
     status_w: int,
     control_w: int,
     output: int,
+    cgroup_fds: tuple[int, ...],
     restart_fd: int | None = None,
 ) -> SandboxSpec:
     conf = environment.confinement()
@@ -90,19 +91,38 @@ def _spec(
             str(status_w),
             "--report",
             str(run.report_file),
+            *run.harness_args,
         ),
         app_env={
+            **run.extra_env,
             **env,
             "AUDIT_LOG": str(run.audit_log),
             **({"JOBS_DIR": str(run.jobs_dir)} if run.restartable else {}),
         },
         app_fds=(app_fd, status_w),
         output_fd=output,
-        loopback_up=conf.unshare is not None,
-        expose=tuple(environment.exposed_paths()) if conf.unshare and run.uid is not None else (),
         uid=run.uid,
-        cgroup_procs=tuple(run.cgroups.procs_files()) if run.cgroups else (),
+        nproc=conf.task_limit,
+        cgroup_fds=cgroup_fds,
         restart_fd=restart_fd,
+    )
+
+
+def sandbox_prefix(run: Run, app_file: Path) -> list[str]:
+    """The bubblewrap command that gives the run its own view of the machine (``bwrap.py``),
+    or nothing where the machine allows no sandbox."""
+    conf = environment.confinement()
+    if conf.bwrap is None:
+        return []
+    etc = run.workdir / "etc"
+    bwrap.write_etc(etc, uid=os.getuid() if run.uid is None else run.uid, home=run.home)
+    read_only, writable = bwrap.submission_folder(app_file)
+    return bwrap.command(
+        conf.bwrap,
+        as_root=conf.as_root,
+        read_only=[*read_only, *run.reachable],
+        writable=[str(run.workdir), *writable],
+        etc=etc,
     )
 
 
@@ -116,29 +136,35 @@ async def _pipe_reader(fd: int) -> asyncio.StreamReader:
 
 async def start(run: Run) -> asyncio.StreamReader:
     """Start the supervisor; return the harness's status stream once the ports are known."""
-    conf = environment.confinement()
     app_sock = listening_socket()
     status_r, status_w = os.pipe()
     control_r, control_w = os.pipe()
     output = os.open(run.output_file, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+    # Opened here: the sandbox sees no /sys, and the kernel checks the opener's rights.
+    cgroup_fds = tuple(
+        os.open(p, os.O_WRONLY | os.O_CLOEXEC)
+        for p in (run.cgroups.procs_files() if run.cgroups else [])
+    )
     restart_fds: tuple[int, ...] = ()
     theirs = None
     if run.restartable:
         run.restart_channel, theirs = socket.socketpair()
         theirs.set_inheritable(True)
         restart_fds = (theirs.fileno(),)
+    app_file = workdir.served_file(run)
     spec = _spec(
         run,
-        workdir.served_file(run),
+        app_file,
         app_sock.fileno(),
         status_w,
         control_w,
         output,
+        cgroup_fds,
         restart_fds[0] if restart_fds else None,
     )
     try:
         run.supervisor = await asyncio.create_subprocess_exec(
-            *(conf.unshare or ()),
+            *sandbox_prefix(run, app_file),
             sys.executable,
             "-m",
             "autograder.sandbox",
@@ -146,7 +172,7 @@ async def start(run: Run) -> asyncio.StreamReader:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=output,
-            pass_fds=(app_sock.fileno(), status_w, control_w, output, *restart_fds),
+            pass_fds=(app_sock.fileno(), status_w, control_w, output, *cgroup_fds, *restart_fds),
             env=spec.deps_env,
             cwd=run.workdir,
             start_new_session=True,  # the grader's own group is not the sandbox's
@@ -154,7 +180,7 @@ async def start(run: Run) -> asyncio.StreamReader:
         )
         run.app_port = app_sock.getsockname()[1]
     finally:
-        for fd in (status_w, control_w, output):
+        for fd in (status_w, control_w, output, *cgroup_fds):
             os.close(fd)
         app_sock.close()
         if theirs is not None:
@@ -200,7 +226,7 @@ async def _follow(run: Run, control: asyncio.StreamReader, status: asyncio.Strea
 
 
 def _status_ends(run: Run) -> None:
-    """unshare keeps a copy of the status pipe open: its end is the app's exit, not EOF."""
+    """bubblewrap keeps a copy of the status pipe open: its end is the app's exit, not EOF."""
     if run.status_stream is not None and not run.status_stream.at_eof():
         run.status_stream.feed_eof()
 

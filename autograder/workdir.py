@@ -22,8 +22,8 @@ def prepare(run: Run) -> None:
     if run.restartable:
         run.jobs_dir.mkdir(mode=0o700)
         owned.append(run.jobs_dir)
-    for path in (run.audit_log, run.report_file):
-        path.touch(mode=0o600)
+    run.audit_log.touch(mode=0o644)  # the dependency servers read it (uid of their own)
+    run.report_file.touch(mode=0o600)
     run.output_file.touch(mode=0o600)
     if run.uid is not None:
         for path in owned:
@@ -46,7 +46,7 @@ def readable_by_others(path: Path) -> bool:
 def served_file(run: Run) -> Path:
     """The file the harness imports: the submission itself, or a readable copy of it when
     its own uid could not read it where it is (sibling modules then stay behind)."""
-    if run.uid is None or readable_by_others(run.app_file):
+    if run.uid is None or run.reachable or readable_by_others(run.app_file):
         return run.app_file
     folder = run.workdir / "submission"
     folder.mkdir(mode=0o755)

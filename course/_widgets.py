@@ -1,4 +1,5 @@
-"""Small helpers shared by the course notebooks: a Run button for knobs, a burst's picture.
+"""Widget helpers shared by the course notebooks: a Run button for knobs, and running a
+coroutine on a fresh loop (a click handler cannot ``await`` on the kernel's loop).
 
 Widgets only act when clicked, so a notebook executed headless (CI, nbconvert: no
 widget front end) displays the panel and moves on; its plain cells run the defaults.
@@ -12,10 +13,6 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import ipywidgets as widgets
-
-from autograder.plots import burst_figure
-
-__all__ = ["burst_figure", "run_button", "run_in_fresh_loop"]
 
 T = TypeVar("T")
 

@@ -15,11 +15,19 @@ c.CourseDirectory.root = str(Path(__file__).resolve().parent)
 # of the notebook (%%writefile app.py), so autograde copies nothing over the student's
 # files (it copies every non-notebook file of source/<id>/ before grading).
 
-# A grading cell runs the measuring grader (a real uvicorn, real load): a few seconds for
-# a fix, up to 60 s for a submission that hangs, plus start-up. nbgrader's default 30 s
-# per cell would cut it off; the grader's own limit is autograder.classroom.GRADE_TIMEOUT
-# (90 s), below this one so the cell reports the timeout itself.
-c.ExecutePreprocessor.timeout = 150
+# Autograde never runs a submitted notebook: its kernel step (Execute) is replaced by the
+# grader, which takes the service from the notebook's app cell, serves it confined and
+# measures it from outside; nbgrader then scores the test cells from that verdict. So a
+# plain `nbgrader autograde` here is as safe as `python -m autograder classroom autograde`
+# (which enforces the same steps whatever this file says).
+from autograder.classroom.grading import (  # noqa: E402
+    autograde_preprocessors,
+    sanitize_preprocessors,
+)
+
+c.Autograde.sanitize_preprocessors = sanitize_preprocessors()
+c.Autograde.autograde_preprocessors = autograde_preprocessors()
+c.GradeOutside.verdict_dir = str(Path(__file__).resolve().parent / "logs" / "verdicts")
 
 # The exchange (release_assignment / fetch / submit / collect): a shared, writable folder.
 # On a JupyterHub, point NBGRADER_EXCHANGE at the folder every user's server mounts.

@@ -8,12 +8,12 @@ from autograder.judges import EXERCISES
 from tests.conftest import ROOT, run_cli
 
 
-def test_list_shows_the_seven_exercises_one_line_each():
+def test_list_shows_every_exercise_one_line_each():
     done = run_cli("list")
     assert done.returncode == 0
     lines = done.stdout.strip().splitlines()
     assert [line.split()[0] for line in lines] == list(EXERCISES)
-    assert len(EXERCISES) == 7
+    assert len(lines) == len(EXERCISES) >= 8
 
 
 @pytest.mark.parametrize("args", [["--help"], ["grade", "--help"], ["list", "--help"]])

@@ -21,7 +21,14 @@ import pytest
 
 from autograder import lab
 from autograder.depservers import weather_body
-from autograder.drills import fix_scenarios, predict, questions, spot_fix
+from autograder.drills import (
+    fix_scenarios,
+    predict,
+    predict_limits,
+    predict_stalls,
+    questions,
+    spot_fix,
+)
 from autograder.drills.catalog import DRILLS, pick
 from autograder.drills.predict import PredictDrill, score
 from autograder.drills.scoring import Tolerance, judge, parse_value
@@ -57,7 +64,8 @@ def test_there_are_enough_drills_of_each_kind():
     assert len(predict.DRILLS) >= 12
     assert len(spot_fix.DRILLS) >= 6
     assert len(questions.DRILLS) >= 6
-    assert len(DRILLS) == len(predict.DRILLS) + len(spot_fix.DRILLS) + len(questions.DRILLS)
+    every = [*predict.DRILLS, *predict_stalls.DRILLS, *predict_limits.DRILLS, *spot_fix.DRILLS, *questions.DRILLS]
+    assert len(DRILLS) == len(every)  # each listed once, no two sharing an id
 
 
 def test_every_drill_has_its_files():

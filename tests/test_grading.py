@@ -24,6 +24,10 @@ STARTERS = {
     "threadpool-exhaustion": ({"upstream-concurrency"}, None),
     "cpu-bound": ({"health-fast"}, "pbkdf2_hmac("),
     "background-tasks": ({"fast-answers"}, None),
+    "streaming": ({"first-row", "concurrent", "loop-free"}, 'client.get(f"/rows/{report}"'),
+    "timeouts": ({"deadline", "healthy-fast", "cleanup"}, None),
+    "fan-out": ({"fans-out"}, None),
+    "starved-health": ({"health-fast", "downloads-fast"}, None),
     "durable-jobs": ({"survives-crash"}, None),
 }
 

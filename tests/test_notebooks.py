@@ -2,11 +2,16 @@
 
 A notebook states its claims as ``assert`` cells on the figures its own run measured,
 so executing it is the test: a claim that stops being true fails the build. Committed
-notebooks carry no outputs.
+notebooks carry no outputs, and each is exactly what its source in ``course/_src/``
+builds (``python scripts/notebooks.py build``).
 """
 
 from __future__ import annotations
 
+import importlib.util
+import re
+import subprocess
+import sys
 import time
 
 import nbformat
@@ -17,6 +22,15 @@ from tests.conftest import ROOT
 
 NOTEBOOKS = sorted((ROOT / "course").glob("[0-9][0-9]*.ipynb"))
 CELL_TIMEOUT = 180
+BUILDER = ROOT / "scripts" / "notebooks.py"
+
+
+def load_builder():
+    spec = importlib.util.spec_from_file_location("course_notebooks", BUILDER)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_there_are_notebooks():
@@ -36,9 +50,145 @@ def test_committed_notebook_has_no_outputs(path):
     )
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_notebook_is_what_its_source_builds(path):
+    builder = load_builder()
+    source = ROOT / "course" / "_src" / f"{path.stem}.py"
+    assert source.is_file(), f"{path.name} has no source {source.relative_to(ROOT)}"
+    assert path.read_text(encoding="utf-8") == builder.render(source), (
+        f"{path.name} differs from {source.relative_to(ROOT)}: run python scripts/notebooks.py build"
+    )
+
+
+def test_cell_ids_are_stable_and_unique():
+    builder = load_builder()
+    for source in builder.sources():
+        once, twice = builder.render(source), builder.render(source)
+        assert once == twice, f"{source.name}: two builds differ"
+        ids = [c.id for c in nbformat.reads(once, as_version=4).cells]
+        assert len(set(ids)) == len(ids), f"{source.name}: duplicate cell ids"
+        assert all(i.startswith(source.name[:2] + "-") for i in ids), ids
+
+
+def test_check_fails_on_a_stale_notebook(tmp_path, monkeypatch):
+    """``check`` is not a rubber stamp: an edited source it has not built is reported."""
+    builder = load_builder()
+    course = tmp_path / "course"
+    (course / "_src").mkdir(parents=True)
+    source = builder.sources()[0]
+    copy = course / "_src" / source.name
+    copy.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setattr(builder, "COURSE", course)
+    monkeypatch.setattr(builder, "SOURCES", course / "_src")
+    monkeypatch.setattr(builder, "ROOT", tmp_path)
+    assert builder.disagreements() == [f"course/{source.stem}.ipynb: missing (source {source.name})"]
+    builder.build([])
+    assert builder.disagreements() == []
+    copy.write_text(copy.read_text(encoding="utf-8") + "\n# %%\nprint('added')\n", encoding="utf-8")
+    assert [p.split(":")[0] for p in builder.disagreements()] == [f"course/{source.stem}.ipynb"]
+    (course / "99_orphan.ipynb").write_text("{}", encoding="utf-8")
+    assert "course/99_orphan.ipynb: no source in course/_src/" in builder.disagreements()
+
+
+def test_builder_command_line():
+    run = [sys.executable, str(BUILDER)]
+    ok = subprocess.run([*run, "check"], capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    usage = subprocess.run(run, capture_output=True, text=True, timeout=60)
+    assert usage.returncode == 2 and "usage:" in usage.stderr
+    helped = subprocess.run([*run, "--help"], capture_output=True, text=True, timeout=60)
+    assert helped.returncode == 0 and "build" in helped.stdout and "check" in helped.stdout
+
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+GRADE = re.compile(r"autograder grade ([a-z0-9][a-z0-9-]*)")
+DRILL = re.compile(r"autograder drill ([a-z0-9][a-z0-9-]*)")
+
+
+def markdown(path):
+    return [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_link_and_id_in_the_text_resolves(path):
+    """Relative links open a file that exists; every exercise and drill id named in a
+    command is one the CLI knows."""
+    from autograder.drills.catalog import DRILLS
+    from autograder.judges import EXERCISES
+
+    for text in markdown(path):
+        for target in LINK.findall(text):
+            if target.startswith(("http://", "https://")):
+                continue
+            assert (path.parent / target.split("#")[0]).exists(), f"{path.name}: broken link {target}"
+        for exercise in GRADE.findall(text):
+            assert exercise in EXERCISES, f"{path.name}: no exercise {exercise!r}"
+        for drill in DRILL.findall(text):
+            assert drill in DRILLS, f"{path.name}: no drill {drill!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_ends_with_the_way_on(path):
+    """The last cell says what to do next: links that resolve (checked above), the
+    exercise or drills that practise the lesson, and the next notebook."""
+    last = nbformat.read(path, as_version=4).cells[-1]
+    assert last.cell_type == "markdown" and "## The way on" in last.source, (
+        f"{path.name} does not end with a 'The way on' cell"
+    )
+    assert LINK.findall(last.source), f"{path.name}: the way on links nowhere"
+    assert DRILL.findall(last.source), f"{path.name}: the way on names no drill"
+    later = [p for p in NOTEBOOKS if p.name > path.name]
+    if later:
+        assert f"]({later[0].name})" in last.source, f"{path.name}: no link to {later[0].name}"
+    number = path.name[:2]
+    if "01" <= number <= "05":  # the lessons that one graded exercise practises
+        assert GRADE.findall(last.source), f"{path.name}: the way on names no graded exercise"
+        for exercise in GRADE.findall(last.source):
+            nbgrader = f"../exercises/source/{exercise}/{exercise}.ipynb"
+            assert f"]({nbgrader})" in last.source, f"{path.name}: no link to {nbgrader}"
+
+
+def load_practice():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "course"))
+    try:
+        import _practice
+    finally:
+        sys.path.remove(str(ROOT / "course"))
+    return _practice
+
+
+def test_each_your_turn_has_a_starter_and_a_reference():
+    practice = load_practice()
+    sources = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "course" / "_src").glob("*.py"))
+    for turn in practice.TURNS.values():
+        assert turn.starter.is_file() and turn.reference.is_file(), turn.id
+        assert f'TURNS["{turn.id}"]' in sources, f"no notebook uses {turn.id}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("turn_id", sorted(load_practice().TURNS))
+def test_your_turn_fails_untouched_and_passes_the_reference(turn_id):
+    """The grader's checks tell the starter a learner gets from a working answer."""
+    from autograder import lab
+
+    turn = load_practice().TURNS[turn_id]
+    try:
+        untouched = turn.grade(turn.starter)
+        assert not untouched.passed, untouched.render()
+        assert "loop-free" in untouched.failed, untouched.render()
+        reference = turn.grade(turn.reference)
+        assert reference.passed, reference.render()
+    finally:
+        lab.close()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_runs_and_its_claims_hold(path):
+def test_notebook_runs_and_its_claims_hold(path, monkeypatch):
+    # The kernel inherits this: each "your turn" cell grades the reference answer.
+    monkeypatch.setenv("COURSE_REFERENCE", "1")
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb,

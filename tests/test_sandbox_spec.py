@@ -17,10 +17,9 @@ SPEC = SandboxSpec(
     app_env={"PATH": "/usr/bin", "AUDIT_LOG": "/tmp/autograder-x/audit.log"},
     app_fds=(3, 5),
     output_fd=9,
-    loopback_up=True,
-    expose=("/usr", "/opt/venv"),
     uid=1_600_000_000,
-    cgroup_procs=("/sys/fs/cgroup/autograder-x/cgroup.procs",),
+    nproc=True,
+    cgroup_fds=(11, 12),
 )
 
 
@@ -31,7 +30,7 @@ def test_round_trip():
 def test_defaults_round_trip():
     bare = SandboxSpec(7, "/w", "/w/home", ("d",), {}, "/w/d.log", ("a",), {}, (3,), 9)
     back = SandboxSpec.from_json(bare.to_json())
-    assert back == bare and back.uid is None and back.expose == ()
+    assert back == bare and back.uid is None and back.cgroup_fds == ()
 
 
 def test_an_unknown_field_is_refused():

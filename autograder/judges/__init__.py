@@ -21,7 +21,11 @@ def _load() -> dict[str, Exercise]:
         blocking_smtp,
         cpu_bound,
         durable_jobs,
+        fan_out,
+        starved_health,
+        streaming,
         threadpool_exhaustion,
+        timeouts,
     )
 
     modules = (
@@ -32,6 +36,10 @@ def _load() -> dict[str, Exercise]:
         cpu_bound,
         background_tasks,
         durable_jobs,
+        streaming,
+        timeouts,
+        fan_out,
+        starved_health,
     )
     return {m.EXERCISE.id: m.EXERCISE for m in modules}
 

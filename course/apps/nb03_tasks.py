@@ -17,7 +17,8 @@ from collections.abc import Callable
 from email.message import EmailMessage
 from typing import Any
 
-from fastapi import BackgroundTasks, FastAPI
+from fastapi import BackgroundTasks, FastAPI, Request
+from fastapi.responses import JSONResponse
 
 STEP = 0.3
 SMTP_HOST = os.environ["SMTP_HOST"]
@@ -27,6 +28,16 @@ logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(messag
 log = logging.getLogger("shop.tasks")
 app = FastAPI()
 EVENTS: list[dict[str, Any]] = []
+
+
+@app.exception_handler(Exception)
+async def unhandled(request: Request, exc: Exception) -> JSONResponse:
+    """One place for every unhandled exception, a background task's included.
+
+    Starlette's ``ServerErrorMiddleware`` calls it even when the response has already
+    been sent (it then cannot send this one, and re-raises for the server to log)."""
+    logging.getLogger("shop.errors").error("%s %s failed: %r", request.method, request.url.path, exc)
+    return JSONResponse({"error": "internal"}, status_code=500)
 
 
 def note(order: str, name: str, **fields: Any) -> dict[str, Any]:
@@ -132,10 +143,10 @@ async def order_logged(order: str, tasks: BackgroundTasks) -> dict[str, Any]:
     return {"accepted": order}
 
 
-def send_receipt(order: str) -> None:
-    """Render the receipt (a slow second), then email it."""
+def send_receipt(order: str, render: float) -> None:
+    """Render the receipt (``render`` seconds of slow work), then email it."""
     event = note(order, "receipt", kind="def")
-    time.sleep(1.0)
+    time.sleep(render)
     msg = EmailMessage()
     msg["From"] = "shop@example.com"
     msg["To"] = "customer@example.com"
@@ -147,6 +158,6 @@ def send_receipt(order: str) -> None:
 
 
 @app.post("/receipts/{order}", status_code=202)
-async def receipt(order: str, tasks: BackgroundTasks) -> dict[str, str]:
-    tasks.add_task(send_receipt, order)
+async def receipt(order: str, tasks: BackgroundTasks, render: float = 1.0) -> dict[str, str]:
+    tasks.add_task(send_receipt, order, render)
     return {"accepted": order}

@@ -1,8 +1,10 @@
 """Legacy catalogue lookup: a plain ``def`` endpoint calling the upstream with a sync client.
 
-Correct, and it never blocks the event loop: FastAPI runs a ``def`` endpoint in a worker
-thread. But every request holds one of the thread limiter's 40 tokens for as long as
-the upstream takes to answer.
+Correct, and the event loop stays free while it waits: FastAPI runs a ``def`` endpoint
+in a worker thread, and a thread waiting on a socket does not hold the GIL (a ``def``
+endpoint computing in pure Python would still starve the loop: notebook 05). But every
+request holds one of the thread limiter's 40 tokens (per event loop, i.e. per worker
+process) for as long as the upstream takes to answer.
 """
 
 import os

@@ -1,4 +1,4 @@
-"""Notebook 05: the same CPU-heavy job run four ways, beside a ``/health`` check.
+"""Notebook 05: the same CPU-heavy job run five ways, beside a ``/health`` check.
 
 Each ``POST`` endpoint does one job and reports the CPU time it took and where it ran,
 so the notebook can tell "the loop was free" apart from "both cores did the work".
@@ -70,6 +70,11 @@ async def hash_to_thread(password: str = "secret"):
 @app.post("/loop/to-thread")
 async def loop_to_thread():
     return await asyncio.to_thread(python_loop)
+
+
+@app.post("/loop/def")
+def loop_def():
+    return python_loop()  # a plain def endpoint: FastAPI runs it in a worker thread
 
 
 @app.post("/loop/process-pool")

@@ -7,10 +7,10 @@ under load, and that product pages get slow at the same moments.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
+import threading
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -49,10 +49,13 @@ inventory = InventoryClient(UPSTREAM_URL)
 @dataclass
 class Basket:
     items: dict[int, int] = field(default_factory=dict)
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 BASKETS: dict[str, Basket] = {}
+# The baskets are changed on the event loop (add_to_basket, async def) and from worker
+# threads (checkout, def): an asyncio.Lock would not stop a thread, so a threading.Lock
+# guards them. It is held only for dict updates, never across an await or a network call.
+BASKETS_LOCK = threading.Lock()
 
 
 async def customer(x_customer: Annotated[str, Header()] = "guest") -> str:
@@ -101,15 +104,16 @@ async def add_to_basket(
     line: BasketLine, who: Annotated[str, Depends(customer)]
 ) -> dict[str, Any]:
     await product(line.item_id)
-    basket = BASKETS.setdefault(who, Basket())
-    async with basket.lock:
+    with BASKETS_LOCK:
+        basket = BASKETS.setdefault(who, Basket())
         basket.items[line.item_id] = basket.items.get(line.item_id, 0) + line.quantity
-        return {"customer": who, "items": basket.items}
+        return {"customer": who, "items": dict(basket.items)}
 
 
 @api.post("/checkout")
 def checkout(who: Annotated[str, Depends(customer)]) -> dict[str, Any]:
-    basket = BASKETS.pop(who, Basket())
+    with BASKETS_LOCK:
+        basket = BASKETS.pop(who, Basket())
     for item_id, quantity in basket.items.items():
         if inventory.stock_of(item_id) < quantity:
             raise HTTPException(409, f"item {item_id} is out of stock")

@@ -1,0 +1,108 @@
+"""The ``scan`` subcommand: arguments, outputs, exit status (0 fine, 1 not, 2 usage)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+EPILOG = """\
+TARGET is a file (app.py, or app.py:attribute) or uvicorn's module:attribute form
+(shop.main:app, found from the current directory).
+--requests FILE: JSON (a list of objects) or JSON lines, one request each:
+  {"method": "GET", "path": "/books/42?full=true", "json": {...}, "headers": {...},
+   "route": "/books/{book_id}"}   (only path is required; see docs/scan.md)
+Verdicts: fine, blocks-loop, serialised, pool-queued, errors, skipped.
+Exit status: 0 every route measured is fine, 1 any is not (or the app cannot be served),
+2 usage error."""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "scan",
+        help="measure every route of a FastAPI app",
+        description="Serve a FastAPI app as the grader does, read its OpenAPI schema, and\n"
+        "measure each route it can call: alone, then N requests at once, the event loop\n"
+        "probed from outside. Says per route: fine, blocks the event loop (which line),\n"
+        "serialised, queued on a pool ceiling, errors under load.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("target", metavar="TARGET", help="app.py[:attr] or module:attribute")
+    p.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a setting for the app's environment (repeatable)",
+    )
+    p.add_argument("--env-file", type=Path, metavar="FILE", help="KEY=VALUE lines (a .env file)")
+    p.add_argument("--requests", type=Path, metavar="FILE", help="requests you write (see below)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--html", type=Path, metavar="PATH", help="write an HTML report with timelines")
+    p.add_argument(
+        "-n",
+        "--concurrency",
+        type=int,
+        default=20,
+        metavar="N",
+        help="requests at once per route (default 20)",
+    )
+    p.add_argument(
+        "--unsafe",
+        action="store_true",
+        help="also send POST, PUT, PATCH and DELETE requests (never sent without it)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="a request alone unanswered after S seconds hangs (default 5)",
+    )
+    p.add_argument(
+        "--openapi",
+        default="/openapi.json",
+        metavar="PATH",
+        help="where the app serves its schema (default /openapi.json)",
+    )
+
+
+def main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from autograder.scan import report, userfile
+    from autograder.scan.run import Options, scan_blocking
+    from autograder.scan.target import UsageError, parse_env, parse_target
+
+    if not 1 <= args.concurrency <= 500:
+        parser.error("-n/--concurrency must be between 1 and 500")
+    if not 0.5 <= args.timeout <= 60:
+        parser.error("--timeout must be between 0.5 and 60 seconds")
+    if not args.openapi.startswith("/"):
+        parser.error("--openapi must be a path starting with /")
+    if args.html is not None and not args.html.parent.is_dir():
+        parser.error(f"--html: no such folder: {args.html.parent}")
+    try:
+        target = parse_target(args.target)
+        env = parse_env(args.env, args.env_file)
+        written = userfile.load(args.requests) if args.requests else []
+    except UsageError as exc:
+        parser.error(str(exc))
+    options = Options(
+        concurrency=args.concurrency,
+        unsafe=args.unsafe,
+        hang_after=args.timeout,
+        openapi_path=args.openapi,
+        env=env,
+        written=tuple(written),
+    )
+    result = scan_blocking(target, options)
+    if args.html is not None:
+        report.write_html(result, args.html)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(report.table(result))
+        if args.html is not None:
+            print(f"HTML report: {args.html}", file=sys.stderr)
+    return 0 if result.all_fine else 1

@@ -1,0 +1,135 @@
+"""The scan's outputs: a table for the terminal and an HTML page with a timeline per route."""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+
+from autograder import plots
+from autograder.burst import LOOP, Burst
+from autograder.scan.run import RouteResult, ScanResult
+
+LABELS = {
+    "fine": "fine",
+    "blocks-loop": "BLOCKS THE EVENT LOOP",
+    "serialised": "SERIALISED",
+    "pool-queued": "QUEUED (pool ceiling)",
+    "errors": "ERRORS",
+    "skipped": "skipped",
+}
+
+
+def _num(value: float | None, unit: str = "ms") -> str:
+    if value is None:
+        return "-"
+    return f"{value:.0f} {unit}" if unit == "ms" else f"{value:.1f}{unit}"
+
+
+def table(result: ScanResult) -> str:
+    """One line per route, then what each non-fine verdict rests on."""
+    lines = [f"scan of {result.target} ({result.concurrency} requests at once per route)"]
+    if result.error:
+        lines.append(f"the app could not be served: {result.error}")
+        return "\n".join(lines)
+    rows = [("METHOD", "PATH", "VERDICT", "ALONE", "SLOWEST", "SLOWDOWN", "LOOP LAG", "THREADS")]
+    for r in result.routes:
+        f = r.figures
+        threads = "-"
+        if f.get("threads_in_use") is not None and f.get("thread_tokens"):
+            threads = f"{f['threads_in_use']}/{f['thread_tokens']}"
+        rows.append(
+            (
+                r.method,
+                r.path,
+                LABELS[r.verdict],
+                _num(f.get("alone_ms")),
+                _num(f.get("max_latency_ms")),
+                _num(f.get("slowdown"), "x"),
+                _num(f.get("loop_lag_ms")),
+                threads,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    details = [r for r in result.routes if r.verdict != "fine"]
+    if details:
+        lines.append("")
+    for r in details:
+        lines.append(f"{r.method} {r.path}: {LABELS[r.verdict]}")
+        if r.diagnosis:
+            lines.append(f"  where: {r.diagnosis}")
+        if r.reason:
+            lines.append(f"  {'why' if r.verdict != 'skipped' else 'reason'}: {r.reason}")
+    for note in result.notes:
+        lines.append(f"note: {note}")
+    measured = [r for r in result.routes if r.verdict != "skipped"]
+    bad = [r for r in measured if r.verdict != "fine"]
+    lines.append(
+        f"\n{len(measured)} routes measured, {len(bad)} not fine, "
+        f"{len(result.routes) - len(measured)} skipped, in {result.seconds:.1f} s"
+    )
+    return "\n".join(lines)
+
+
+def _picture(route: RouteResult) -> str:
+    m = route.measured
+    if m is None or not m.burst:
+        return ""
+    started = m.burst_started if m.burst_started is not None else m.began
+    burst = Burst(
+        m.burst,
+        [p for p in m.probes if p.start >= started],
+        started=started,
+        finished=m.ended,
+        probe_path=LOOP,
+    )
+    fig = plots.burst_figure(
+        burst,
+        f"{route.method} {route.sent or route.path}: {len(m.burst)} requests at once",
+        probe_title="event-loop probe latency (sent every 20 ms)",
+    )
+    data = base64.b64encode(plots.png(fig, dpi=80)).decode()
+    return f'<img alt="timeline of {html.escape(route.path)}" src="data:image/png;base64,{data}">'
+
+
+def write_html(result: ScanResult, path: Path) -> None:
+    e = html.escape
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>scan of {e(result.target)}</title>",
+        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
+        "section{border-top:1px solid #ccc;padding:.5em 0}"
+        ".fine{color:#2a7a2a}.bad{color:#b3261e}.skipped{color:#777}"
+        "code{background:#f4f4f4;padding:0 .2em}img{max-width:100%}"
+        "table{border-collapse:collapse}td,th{padding:.1em .6em;text-align:left}</style>",
+        "</head><body>",
+        f"<h1>Scan of <code>{e(result.target)}</code></h1>",
+        f"<p>{result.concurrency} requests at once per route; scan took "
+        f"{result.seconds:.1f} s.</p>",
+    ]
+    if result.error:
+        parts.append(f"<p class='bad'>The app could not be served:</p><pre>{e(result.error)}</pre>")
+    for note in result.notes:
+        parts.append(f"<p>Note: {e(note)}</p>")
+    for r in result.routes:
+        css = "fine" if r.verdict == "fine" else "skipped" if r.verdict == "skipped" else "bad"
+        parts.append(
+            f"<section><h2><code>{e(r.method)} {e(r.path)}</code> "
+            f"<span class='{css}'>{e(LABELS[r.verdict])}</span></h2>"
+        )
+        if r.diagnosis:
+            parts.append(f"<p>Where: <code>{e(r.diagnosis)}</code></p>")
+        if r.reason:
+            parts.append(f"<p>{e(r.reason)}</p>")
+        shown = {k: v for k, v in r.figures.items() if k != "timeline"}
+        if shown:
+            rows = "".join(
+                f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in shown.items()
+            )
+            parts.append(f"<table>{rows}</table>")
+        parts.append(_picture(r))
+        parts.append("</section>")
+    parts.append("</body></html>")
+    path.write_text("\n".join(parts))

@@ -1,0 +1,165 @@
+"""What every course notebook needs around its lesson: a check that nothing is left
+running, waiting for something another process does, and the figures too long to read
+in a lesson cell.
+
+The notebooks import these so that their own cells show the experiment and its claims,
+not the harness.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import psutil
+from matplotlib.figure import Figure
+
+from autograder import lab, plots
+from autograder.lab import Burst
+from autograder.plots import burst_figure as burst_figure  # re-exported: the grader's own figure
+
+T = TypeVar("T")
+
+
+class LeakCheck:
+    """Notes the threads alive when created; :meth:`finish` closes the lab and asserts
+    that no thread started since and no child process is still alive."""
+
+    def __init__(self) -> None:
+        self._threads_at_start = {t.ident for t in threading.enumerate()}
+
+    def leftovers(self) -> tuple[list[str], list[psutil.Process]]:
+        threads = [
+            t.name
+            for t in threading.enumerate()
+            # pyzmq (the kernel's messaging) starts a helper thread of its own for large outputs
+            if t.ident not in self._threads_at_start and not type(t).__module__.startswith("zmq")
+        ]
+        return threads, psutil.Process().children(recursive=True)
+
+    def finish(self) -> None:
+        lab.close()  # stops any app still served, then the lab's own loop thread
+        threads, processes = self.leftovers()
+        assert not threads and not processes, (
+            f"left running: threads {threads}, child processes {processes}"
+        )
+        print("nothing left running: every server, thread and process this notebook started is gone")
+
+
+def wait_until(condition: Callable[[], T], within: float = 10.0) -> T:
+    """Poll ``condition`` every 20 ms until it returns something truthy (returned), or fail."""
+    deadline = time.monotonic() + within
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"the condition never came true within {within} s"
+        time.sleep(0.02)
+    return value
+
+
+def cpu_quota() -> tuple[float | None, str]:
+    """This process's cgroup CPU quota in cores (None: no quota) and the file it came from.
+
+    cgroup v2 keeps it in ``cpu.max`` (``"max 100000"`` or ``"200000 100000"``), v1 in
+    ``cpu.cfs_quota_us`` over ``cpu.cfs_period_us`` (quota -1: none).
+    """
+    root = Path("/sys/fs/cgroup")
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        rel = path.lstrip("/")
+        if controllers == "" and (root / rel / "cpu.max").exists():
+            quota, period = (root / rel / "cpu.max").read_text().split()
+            where = str(root / rel / "cpu.max")
+            return (None if quota == "max" else int(quota) / int(period)), where
+        if "cpu" in controllers.split(","):
+            for base in (root / "cpu" / rel, root / "cpu"):
+                if (base / "cpu.cfs_quota_us").exists():
+                    quota = int((base / "cpu.cfs_quota_us").read_text())
+                    period = int((base / "cpu.cfs_period_us").read_text())
+                    where = str(base / "cpu.cfs_quota_us")
+                    return (None if quota < 0 else quota / period), where
+    return None, "no cgroup CPU controller found"
+
+
+def _read_response(sock: socket.socket) -> bytes:
+    """One whole HTTP/1.1 response (head and a Content-Length body); b"" if the server
+    closed the connection first."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return b""
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+         if line.lower().startswith(b"content-length:")),
+        0,
+    )
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
+def connection_kept_open(port: int, path: str, *, then_wait: float) -> bool:
+    """POST ``path`` on one HTTP/1.1 keep-alive connection, read the answer, wait
+    ``then_wait`` s (while the app runs its background tasks), then send ``GET /health``
+    on the same connection: True if it was answered, False if the server had closed it."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n".encode())
+        first = _read_response(sock)
+        assert first.startswith(b"HTTP/1.1 "), first[:60]
+        time.sleep(then_wait)
+        try:
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            return _read_response(sock).startswith(b"HTTP/1.1 200")
+        except (ConnectionError, TimeoutError):
+            return False
+
+
+def tasks_and_lag_figure(
+    bars: Sequence[dict[str, Any]], lag: Sequence[tuple[float, float]], title: str
+) -> Figure:
+    """Tasks' bars (left) beside the loop-lag meter's samples taken meanwhile (right)."""
+    fig = Figure(figsize=(11, 3.8), layout="constrained")
+    left, right = fig.subplots(1, 2, width_ratios=[3, 2])
+    plots.timeline(bars, ax=left, title=title)
+    left.set_xlabel("ms since the tasks were created")
+    left.set_ylabel("task (sorted by finish)")
+    plots.lag_samples(lag, ax=right, title="loop-lag meter (5 ms sampler)")
+    right.set_xlabel("ms since the meter started")
+    return fig
+
+
+def limiter_figure(burst: Burst, limiter: dict[str, Any], title: str) -> Figure:
+    """A burst's request timeline above the thread limiter's tokens in use (and threads
+    alive), sampled inside the app every 5 ms, on one time axis.
+
+    ``limiter`` is what the lab apps' ``GET /lab/limiter`` returns: ``total_tokens`` and a
+    ``trace`` of ``(time, borrowed, threads)`` samples.
+    """
+    fig = Figure(figsize=(9, 6), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+    plots.timeline(burst.responses, ax=top, title=title)
+    t0 = min(r.start for r in burst.responses)
+    horizon = (max(r.end for r in burst.answered) - t0) * 1000 + 100
+    trace = [s for s in limiter["trace"] if (s[0] - t0) * 1000 <= horizon]
+    xs = [(t - t0) * 1000 for t, _, _ in trace]
+    bottom.step(xs, [b for _, b, _ in trace], where="post", color=plots.OK_COLOUR,
+                label="limiter tokens in use")
+    bottom.step(xs, [th for _, _, th in trace], where="post", color="#888888",
+                linewidth=1, label="threads alive")
+    bottom.axhline(limiter["total_tokens"], color=plots.BAD_COLOUR, linestyle="--",
+                   linewidth=1, label=f"total_tokens = {limiter['total_tokens']}")
+    peak_threads = max((th for *_, th in trace), default=0)
+    bottom.set_ylim(0, max(limiter["total_tokens"], peak_threads) * 1.15)
+    bottom.set_ylabel("count")
+    bottom.set_xlabel("time since the first request was sent (ms)")
+    bottom.legend(loc="center right", fontsize="small")
+    top.set_xlabel("")
+    return fig

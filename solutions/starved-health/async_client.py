@@ -1,0 +1,44 @@
+"""Fix: call the vendor's HTTP API with an async client instead of the sync SDK. No thread
+is held while a report waits; the client's pool keeps the vendor's limit of 40 calls.
+"""
+
+import os
+import tempfile
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+
+UPSTREAM_URL = os.environ["UPSTREAM_URL"]
+CATALOGUE = Path(tempfile.gettempdir()) / "catalogue.csv"
+CATALOGUE.write_text("".join(f"{i},item-{i}\n" for i in range(5000)))
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    limits = httpx.Limits(max_connections=40)  # the vendor accepts 40 calls in flight
+    async with httpx.AsyncClient(base_url=UPSTREAM_URL, limits=limits, timeout=10) as client:
+        app.state.vendor = client
+        yield
+
+
+app = FastAPI(lifespan=lifespan)
+
+
+@app.get("/reports/{report_id}")
+async def report(report_id: int):
+    response = await app.state.vendor.get(f"/sdk/reports/{report_id}")
+    response.raise_for_status()
+    return response.json()
+
+
+@app.get("/files/catalogue.csv")
+def catalogue():
+    return FileResponse(CATALOGUE, media_type="text/csv")
+
+
+@app.get("/health")
+def health():
+    return {"ok": True}

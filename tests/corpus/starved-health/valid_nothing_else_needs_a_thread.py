@@ -1,0 +1,47 @@
+"""Valid: the SDK keeps the default 40 tokens to itself, and nothing else needs one: /health
+is async, and the catalogue is read once at start-up and served from memory.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI, Response
+
+UPSTREAM_URL = os.environ["UPSTREAM_URL"]
+CATALOGUE = Path(tempfile.gettempdir()) / "catalogue.csv"
+CATALOGUE.write_text("".join(f"{i},item-{i}\n" for i in range(5000)))
+CATALOGUE_BYTES = CATALOGUE.read_bytes()
+
+
+class ReportsSDK:
+    """The vendor's client library: synchronous, one HTTP call per report."""
+
+    def __init__(self, base_url: str) -> None:
+        self._http = httpx.Client(base_url=base_url, timeout=10)
+
+    def get_report(self, report_id: int) -> dict:
+        response = self._http.get(f"/sdk/reports/{report_id}")
+        response.raise_for_status()
+        return response.json()
+
+
+sdk = ReportsSDK(UPSTREAM_URL)
+
+app = FastAPI()
+
+
+@app.get("/reports/{report_id}")
+def report(report_id: int):
+    return sdk.get_report(report_id)
+
+
+@app.get("/files/catalogue.csv")
+async def catalogue():
+    return Response(CATALOGUE_BYTES, media_type="text/csv")
+
+
+@app.get("/health")
+async def health():
+    return {"ok": True}
