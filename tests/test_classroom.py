@@ -304,6 +304,10 @@ def test_an_interrupted_kernel_leaves_no_grader_behind(tmp_path):
     pidfile = tmp_path / "pid"
     (tmp_path / "app.py").write_text("")
     kernel_code = textwrap.dedent(f"""
+        import signal
+        # As a Jupyter kernel does: take SIGINT even when started with it ignored (a
+        # background job of a non-interactive shell, as CI may be).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         from autograder import classroom
         cmd = {fake_grader(HANGING_GRADER.format(pidfile=str(pidfile)))!r}
         classroom.check_my_work("blocking-sleep", "app.py", command=cmd)
@@ -324,7 +328,7 @@ def test_an_interrupted_kernel_leaves_no_grader_behind(tmp_path):
         assert _gone(child) and _gone(grader)
     finally:
         kernel.kill()
-        kernel.wait()
+        kernel.communicate()  # closes its pipes too
 
 
 # --------------------------------------------------------------------------- a graded class

@@ -132,7 +132,7 @@ def test_run_autograder_writes_one_test_per_check(tmp_path):
 
 @pytest.mark.slow
 def test_run_autograder_grades_where_namespaces_are_not_allowed(tmp_path):
-    # A platform container without `unshare` (no namespaces): the degraded mode, stated.
+    # A platform container without bubblewrap (no sandbox): the degraded mode, stated.
     root = unpack(tmp_path)
     bare = tmp_path / "bin"
     bare.mkdir()
@@ -140,4 +140,4 @@ def test_run_autograder_grades_where_namespaces_are_not_allowed(tmp_path):
     solved = (ROOT / "solutions" / EXERCISE / "async_sleep.py").read_text()
     results = run_autograder(root, {"app.py": solved}, path=str(bare))
     assert results["score"] == 5, results
-    assert "namespaces: none (unshare unavailable here)" in results["output"]
+    assert "sandbox: none: bubblewrap is not installed" in results["output"]

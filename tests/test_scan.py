@@ -332,9 +332,11 @@ def _scan(*args: str, cwd: Path = ROOT, wait_at_most: float = 150) -> tuple[int,
 
 @contextlib.contextmanager
 def calls_file() -> Iterator[Path]:
-    """A file the app (its own uid, in the sandbox) can append to and the test can read."""
+    """A copy of counter.py beside the file it appends its calls to, in a folder everyone
+    may write to (not sticky): the sandbox then lets the app write there, and only there."""
     folder = Path(tempfile.mkdtemp(prefix="scan-calls-", dir="/tmp"))
-    folder.chmod(0o755)
+    shutil.copy(APPS / "counter.py", folder / "counter.py")
+    folder.chmod(0o777)
     path = folder / "calls"
     path.touch()
     path.chmod(0o666)
@@ -426,7 +428,7 @@ def test_unsafe_rule_holds_and_routes_it_cannot_call_are_listed_with_a_reason(tm
         env = f"SCAN_CALLS_FILE={calls}"
         # the module:attribute form, read from the current directory as uvicorn does
         code, out, _ = _scan(
-            "counter:app", "-n", "5", "--env", env, "--requests", str(requests), cwd=APPS
+            "counter:app", "-n", "5", "--env", env, "--requests", str(requests), cwd=calls.parent
         )
         assert calls.read_text() == ""
         routes = {(r["method"], r["path"]): r for r in out["routes"]}
@@ -449,7 +451,7 @@ def test_unsafe_rule_holds_and_routes_it_cannot_call_are_listed_with_a_reason(tm
             "--requests",
             str(requests),
             "--unsafe",
-            cwd=APPS,
+            cwd=calls.parent,
         )
         sent = calls.read_text().splitlines()
     routes = {(r["method"], r["path"]): r for r in out["routes"]}

@@ -17,7 +17,7 @@
 # | [04 thread-pool exhaustion](04_threadpool_exhaustion.ipynb) | 100 `def` requests in waves of 40 | `threadpool-exhaustion` | `predict-def-limiter`, `fix-tiny-executor` |
 # | [05 CPU-bound work](05_cpu_bound.ipynb) | the GIL, `to_thread` vs a process pool | `cpu-bound` | `predict-cpu-in-async` |
 # | [06 production](06_production.ipynb) | finding the blocker in a running service | (all of them) | `fix-file-write`, `fix-lock-serialises` |
-# | [07 drills](07_drills.ipynb) | every drill, in the notebook | | all |
+# | [09 drills](09_drills.ipynb) | every drill, in the notebook | | all |
 #
 # **Which path uses what.**
 #
@@ -27,7 +27,7 @@
 # - **In a class:** the same exercises as nbgrader assignments
 #   (`exercises/source/<id>/<id>.ipynb`); your instructor hands them out and grades them
 #   ([docs/instructor.md](../docs/instructor.md)). The notebooks are the lectures.
-# - **Before an interview:** [07 drills](07_drills.ipynb), or in a terminal
+# - **Before an interview:** [09 drills](09_drills.ipynb), or in a terminal
 #   `python -m autograder drill --random 5`; the notebooks when a drill surprises you.
 
 # %% [markdown]
@@ -253,4 +253,4 @@ leaks.finish()
 #   `blocking-sleep` ([its symptom](../exercises/blocking-sleep/README.md)), is the one
 #   notebook 01 prepares you for.
 # - **Drills:** try one now, to see how they work:
-#   `python -m autograder drill predict-async-sleep` (or in [07 · drills](07_drills.ipynb)).
+#   `python -m autograder drill predict-async-sleep` (or in [09 · drills](09_drills.ipynb)).

@@ -23,7 +23,8 @@ import time
 
 import ipywidgets as widgets
 from _lesson import LeakCheck, tasks_and_lag_figure
-from _practice import REFERENCE, TURNS, Tolerance, score
+from _practice import REFERENCE, Tolerance, score
+from _turns import TURNS
 from _widgets import run_button, run_in_fresh_loop
 from IPython.display import Code, display
 
@@ -255,6 +256,6 @@ leaks.finish()
 #   nbgrader notebook [blocking-sleep.ipynb](../exercises/source/blocking-sleep/blocking-sleep.ipynb).
 # - **Drills:** `python -m autograder drill predict-sleep-in-async`,
 #   `python -m autograder drill predict-async-sleep`, `python -m autograder drill q-def-or-async`
-#   (or in [07 · drills](07_drills.ipynb)).
+#   (or in [09 · drills](09_drills.ipynb)).
 # - **Next:** [02 · `def` vs `async def`](02_def_vs_async.ipynb): the same stall on a live
 #   server, and the three ways to fix it.

@@ -21,7 +21,8 @@
 
 import ipywidgets as widgets
 from _lesson import LeakCheck, burst_figure
-from _practice import REFERENCE, TURNS, Tolerance, score
+from _practice import REFERENCE, Tolerance, score
+from _turns import TURNS
 from _widgets import run_button
 from httpx._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT_CONFIG
 from IPython.display import Code, display
@@ -254,6 +255,6 @@ leaks.finish()
 #   `python -m autograder drill predict-sync-http-in-async`,
 #   `python -m autograder drill predict-to-thread-default`,
 #   `python -m autograder drill fix-blocking-dependency`,
-#   `python -m autograder drill q-sync-client` (or in [07 · drills](07_drills.ipynb)).
+#   `python -m autograder drill q-sync-client` (or in [09 · drills](09_drills.ipynb)).
 # - **Next:** [03 · background tasks](03_background_tasks.ipynb): work that runs after the
 #   response, and what happens to it when it fails or the server stops.

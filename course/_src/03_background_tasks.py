@@ -33,7 +33,8 @@ import ipywidgets as widgets
 import starlette.background
 import uvicorn
 from _lesson import LeakCheck, burst_figure, connection_kept_open, wait_until
-from _practice import REFERENCE, TURNS, Tolerance, score
+from _practice import REFERENCE, Tolerance, score
+from _turns import TURNS
 from _widgets import run_button
 from IPython.display import Code, display
 from matplotlib.figure import Figure
@@ -465,6 +466,6 @@ leaks.finish()
 # - **Drills:** `python -m autograder drill predict-bg-order`,
 #   `python -m autograder drill predict-bg-exception`,
 #   `python -m autograder drill fix-background-sync-http`,
-#   `python -m autograder drill q-background-tasks` (or in [07 · drills](07_drills.ipynb)).
+#   `python -m autograder drill q-background-tasks` (or in [09 · drills](09_drills.ipynb)).
 # - **Next:** [04 · thread-pool exhaustion](04_threadpool_exhaustion.ipynb): why 100
 #   `def` requests come back in waves of 40.

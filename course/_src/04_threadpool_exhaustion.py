@@ -40,7 +40,7 @@ import ipywidgets as widgets
 import starlette.concurrency
 from _lesson import LeakCheck, limiter_figure
 from _practice import REFERENCE, Tolerance, score
-from _practice_late import TURNS
+from _turns import TURNS
 from _widgets import run_button, run_in_fresh_loop
 from httpx._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT_CONFIG
 from IPython.display import Code, Markdown, display
@@ -492,5 +492,5 @@ leaks.finish()
 #   `python -m autograder drill predict-def-limiter-total`,
 #   `python -m autograder drill fix-tiny-executor`,
 #   `python -m autograder drill q-threadpool-size`
-#   (or in [07 · drills](07_drills.ipynb)).
+#   (or in [09 · drills](09_drills.ipynb)).
 # - **Next:** [05 · CPU-bound work](05_cpu_bound.ipynb): work that never waits, and the GIL.

@@ -28,7 +28,7 @@ from pathlib import Path
 import ipywidgets as widgets
 from _lesson import LeakCheck, burst_figure
 from _practice import REFERENCE, Tolerance, score
-from _practice_late import TURNS
+from _turns import TURNS
 from _widgets import run_button
 from IPython.display import Code, Markdown, display
 from matplotlib.figure import Figure
@@ -318,5 +318,5 @@ leaks.finish()
 #   `python -m autograder drill predict-cpu-to-thread-health`,
 #   `python -m autograder drill predict-cpu-python-thread`,
 #   `python -m autograder drill q-cpu-bound`
-#   (or in [07 · drills](07_drills.ipynb)).
+#   (or in [09 · drills](09_drills.ipynb)).
 # - **Next:** [06 · production](06_production.ipynb): finding the line that blocks a running service.

@@ -37,7 +37,7 @@ from pathlib import Path
 import ipywidgets as widgets
 from _lesson import LeakCheck, burst_figure
 from _practice import REFERENCE, Tolerance, score
-from _practice_late import TURNS
+from _turns import TURNS
 from _widgets import run_button
 from IPython.display import Code, Markdown, display
 from matplotlib.figure import Figure
@@ -506,9 +506,9 @@ leaks.finish()
 #   `python -m autograder drill fix-file-write`,
 #   `python -m autograder drill fix-lock-serialises`,
 #   `python -m autograder drill q-workers`
-#   (or in [07 · drills](07_drills.ipynb)).
+#   (or in [09 · drills](09_drills.ipynb)).
 # - **Graded exercises:** every one, listed by `python -m autograder list`; for finding a
 #   blocker one call away, `python -m autograder grade background-tasks my_fix.py`
 #   ([README](../exercises/background-tasks/README.md), nbgrader notebook
 #   [background-tasks.ipynb](../exercises/source/background-tasks/background-tasks.ipynb)).
-# - **Next:** [07 · drills](07_drills.ipynb).
+# - **Next:** [09 · drills](09_drills.ipynb).

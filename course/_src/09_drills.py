@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 07 · Interview drills: predict, measure, fix
+# # 09 · Interview drills: predict, measure, fix
 #
 # Short, timed, self-checking practice for an interview on FastAPI concurrency, on the
 # same engine as the notebooks and the grader.

@@ -1,7 +1,5 @@
-"""The "your turn" scenarios of notebooks 04-06, beside those of 01-03 in :mod:`_practice`.
-
-Importing this module adds them to :data:`_practice.TURNS`; each is graded, like the
-others, by the course's grader (:func:`autograder.grade.grade_async`) with its own checks.
+"""The "your turn" scenarios of notebooks 04-06, each graded by the course's grader
+(:func:`autograder.grade.grade_async`) with its own checks.
 
 - ``04-stock``: a ``def`` lookup with a ``def`` yield dependency and a response model,
   capped by the 40-token limiter; the ``threadpool-exhaustion`` exercise's scenario and
@@ -18,7 +16,7 @@ import asyncio
 import time
 from pathlib import Path
 
-from _practice import COURSE, GRACE, LAG_LIMIT, MINE, TOTAL_LIMIT, TURNS, YourTurn
+from _practice import GRACE, LAG_LIMIT, MINE, TOTAL_LIMIT, YourTurn, concurrent, loop_free, turn
 
 from autograder import checks, load
 from autograder.checks import Check
@@ -27,8 +25,6 @@ from autograder.judges.exercise import Exercise
 from autograder.judges.scenarios import burst_figures
 from autograder.load import Request
 from autograder.session import Figures, Session
-
-__all__ = ["TURNS"]
 
 # 05: four pure-Python jobs in flight; /health probed open-loop meanwhile.
 JOBS = 4
@@ -97,14 +93,12 @@ def price_page(item_id: int) -> dict[str, object]:
 
 def judge_prices(f: Figures) -> list[Check]:
     return [
-        checks.all_finished_within(
-            "concurrent", f.requests, TOTAL_LIMIT, waited=f.waited, what="product pages"
-        ),
+        concurrent(f, "product pages"),
         checks.bodies_match(
             "responses", f.requests,
             lambda r: (200, price_page(int(r.request.path.rsplit("/", 1)[1]))), what="product pages",
         ),
-        checks.loop_lag_under("loop-free", f.loop_lag, LAG_LIMIT, probes=f.probes),
+        loop_free(f),
     ]
 
 
@@ -120,44 +114,38 @@ class ImportableTurn(YourTurn):
     def mine(self) -> Path:
         return MINE / self.reference.name
 
-
-def _turn(id: str, exercise: Exercise) -> YourTurn:
-    number, name = id.split("-", 1)
-    starter = COURSE / "apps" / f"nb{number}_{name}_starter.py"
-    if number == "05":
-        return ImportableTurn(id, starter, COURSE / "_answers" / f"{name}{number}.py", exercise)
-    return YourTurn(id=id, starter=starter, reference=COURSE / "_answers" / f"{id}.py", exercise=exercise)
+    @classmethod
+    def of(cls, id: str, exercise: Exercise, *, fails_on: str, reference: str) -> ImportableTurn:
+        t = turn(id, exercise, fails_on=fails_on, reference=reference)
+        return cls(t.id, t.starter, t.reference, t.exercise, t.fails_on)
 
 
-TURNS.update({
-    t.id: t
-    for t in (
-        _turn("04-stock", Exercise(
-            id="04-stock",
-            title="A stock lookup that reaches its upstream 40 at a time",
-            summary=f"{threadpool_exhaustion.N} GET /legacy/{{item_id}} at once, at least "
-            f"{threadpool_exhaustion.PEAK_MIN} of them in flight at the upstream together",
-            checks=threadpool_exhaustion.EXERCISE.checks,
-            measure=threadpool_exhaustion.measure,
-            judge=threadpool_exhaustion.judge,
-        )),
-        _turn("05-scores", Exercise(
-            id="05-scores",
-            title="A scorer moved to a thread that still freezes /health",
-            summary=f"{JOBS} POST /score/{{seed}} in flight (pure Python), GET /health "
-            f"answered in under {P95_LIMIT * 1000:.0f} ms at the 95th percentile",
-            checks=("scores", "health-fast"),
-            measure=measure_scores,
-            judge=judge_scores,
-        )),
-        _turn("06-prices", Exercise(
-            id="06-prices",
-            title="Product pages that wait for their prices one at a time",
-            summary=f"{PAGES} GET /products/{{id}} at once within {TOTAL_LIMIT:.0f} s, "
-            f"the loop never blocked over {LAG_LIMIT * 1000:.0f} ms",
-            checks=("concurrent", "responses", "loop-free"),
-            measure=measure_prices,
-            judge=judge_prices,
-        )),
-    )
-})
+TURNS: tuple[YourTurn, ...] = (
+    turn("04-stock", Exercise(
+        id="04-stock",
+        title="A stock lookup that reaches its upstream 40 at a time",
+        summary=f"{threadpool_exhaustion.N} GET /legacy/{{item_id}} at once, at least "
+        f"{threadpool_exhaustion.PEAK_MIN} of them in flight at the upstream together",
+        checks=threadpool_exhaustion.EXERCISE.checks,
+        measure=threadpool_exhaustion.measure,
+        judge=threadpool_exhaustion.judge,
+    ), fails_on="upstream-concurrency"),
+    ImportableTurn.of("05-scores", Exercise(
+        id="05-scores",
+        title="A scorer moved to a thread that still freezes /health",
+        summary=f"{JOBS} POST /score/{{seed}} in flight (pure Python), GET /health "
+        f"answered in under {P95_LIMIT * 1000:.0f} ms at the 95th percentile",
+        checks=("scores", "health-fast"),
+        measure=measure_scores,
+        judge=judge_scores,
+    ), fails_on="health-fast", reference="scores05"),
+    turn("06-prices", Exercise(
+        id="06-prices",
+        title="Product pages that wait for their prices one at a time",
+        summary=f"{PAGES} GET /products/{{id}} at once within {TOTAL_LIMIT:.0f} s, "
+        f"the loop never blocked over {LAG_LIMIT * 1000:.0f} ms",
+        checks=("concurrent", "responses", "loop-free"),
+        measure=measure_prices,
+        judge=judge_prices,
+    ), fails_on="loop-free"),
+)
