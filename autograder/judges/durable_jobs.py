@@ -205,12 +205,18 @@ def _crash_check(c: dict) -> Check:
         f"{c.get('sending_at_kill', 0)} being sent"
     )
     if n == 0 or got < n:
+        never_sent = got == 0 and not c.get("delivered_before_kill") and not c.get("sending_at_kill")
+        why = (
+            "no email reached the mail server at all, before the kill or after the restart: "
+            "is a worker sending the jobs?"
+            if never_sent
+            else f"{n - got} jobs were lost with the process"
+        )
         return Check(
             "survives-crash",
             False,
             f"{kill}; {got} of {n} accepted orders had their email (to {RECIPIENT}, id in the "
-            f"subject) within {RECOVERY_LIMIT:.0f} s of the restart: "
-            f"{n - got} jobs were lost with the process",
+            f"subject) within {RECOVERY_LIMIT:.0f} s of the restart: {why}",
         )
     return Check(
         "survives-crash",
