@@ -24,6 +24,7 @@ from autograder.depservers import weather_body
 from autograder.drills import (
     fix_scenarios,
     predict,
+    predict_jobs,
     predict_limits,
     predict_stalls,
     questions,
@@ -64,7 +65,10 @@ def test_there_are_enough_drills_of_each_kind():
     assert len(predict.DRILLS) >= 12
     assert len(spot_fix.DRILLS) >= 6
     assert len(questions.DRILLS) >= 6
-    every = [*predict.DRILLS, *predict_stalls.DRILLS, *predict_limits.DRILLS, *spot_fix.DRILLS, *questions.DRILLS]
+    every = [
+        *predict.DRILLS, *predict_stalls.DRILLS, *predict_limits.DRILLS, *predict_jobs.DRILLS,
+        *spot_fix.DRILLS, *questions.DRILLS,
+    ]
     assert len(DRILLS) == len(every)  # each listed once, no two sharing an id
 
 

@@ -4,14 +4,29 @@ from __future__ import annotations
 
 import random
 
-from autograder.drills import KINDS, predict, predict_limits, predict_stalls, questions, spot_fix
+from autograder.drills import (
+    KINDS,
+    predict,
+    predict_jobs,
+    predict_limits,
+    predict_stalls,
+    questions,
+    spot_fix,
+)
 from autograder.drills.predict_drill import PredictDrill
 from autograder.drills.questions import Question
 from autograder.drills.spot_fix import SpotFixDrill
 
 Drill = PredictDrill | SpotFixDrill | Question
 
-_ALL: list[Drill] = [*predict.DRILLS, *predict_stalls.DRILLS, *predict_limits.DRILLS, *spot_fix.DRILLS, *questions.DRILLS]
+_ALL: list[Drill] = [
+    *predict.DRILLS,
+    *predict_stalls.DRILLS,
+    *predict_limits.DRILLS,
+    *predict_jobs.DRILLS,
+    *spot_fix.DRILLS,
+    *questions.DRILLS,
+]
 DRILLS: dict[str, Drill] = {d.id: d for d in _ALL}
 
 
