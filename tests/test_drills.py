@@ -25,9 +25,11 @@ from autograder.drills import (
     fix_scenarios,
     predict,
     predict_jobs,
+    predict_lifecycle,
     predict_limits,
     predict_stalls,
     questions,
+    questions_production,
     spot_fix,
 )
 from autograder.drills.catalog import DRILLS, pick
@@ -66,8 +68,14 @@ def test_there_are_enough_drills_of_each_kind():
     assert len(spot_fix.DRILLS) >= 6
     assert len(questions.DRILLS) >= 6
     every = [
-        *predict.DRILLS, *predict_stalls.DRILLS, *predict_limits.DRILLS, *predict_jobs.DRILLS,
-        *spot_fix.DRILLS, *questions.DRILLS,
+        *predict.DRILLS,
+        *predict_stalls.DRILLS,
+        *predict_limits.DRILLS,
+        *predict_lifecycle.DRILLS,
+        *predict_jobs.DRILLS,
+        *spot_fix.DRILLS,
+        *questions.DRILLS,
+        *questions_production.DRILLS,
     ]
     assert len(DRILLS) == len(every)  # each listed once, no two sharing an id
 
@@ -81,12 +89,33 @@ def test_every_drill_has_its_files():
 
 
 def test_every_question_cites_figures_that_a_drill_measures():
-    for q in questions.DRILLS:
+    for q in [*questions.DRILLS, *questions_production.DRILLS]:
         assert q.cited(), f"{q.id} cites no drill"
-        assert all(DRILLS[i].kind == "predict" for i in q.cited())
+        kinds = {DRILLS[i].kind for i in q.cited()}
+        assert "predict" in kinds and kinds <= {"predict", "fix"}, q.id
         answer = q.model_answer()
         assert "{cite:" not in answer
         assert "python -m autograder drill predict-" in answer
+
+
+def test_a_spot_fix_citation_names_the_drill_and_its_command():
+    q = next(q for q in questions_production.DRILLS if "fix-hung-upstream" in q.cited())
+    answer = q.model_answer()
+    fix = DRILLS["fix-hung-upstream"]
+    assert f"'{fix.title}' (`python -m autograder drill fix-hung-upstream`)" in answer
+
+
+def test_the_production_questions_cover_what_the_drills_lacked():
+    topics = {q.id for q in questions_production.DRILLS}
+    assert topics == {
+        "q-upstream-rate-limit",
+        "q-fan-out-siblings",
+        "q-timeouts-threads",
+        "q-graceful-shutdown",
+        "q-create-task-vanishes",
+        "q-db-pool-session",
+        "q-find-blocking-line",
+    }
 
 
 def _drill_imports(path) -> set[str]:

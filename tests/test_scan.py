@@ -579,3 +579,30 @@ def test_thread_tokens_in_use_during_a_route_not_the_previous_one():
     # held since before the window, unchanged throughout (a background worker)
     assert _tokens([rec(1.0, 30)], 10.0, 12.0) == (30, 40)
     assert _tokens([], 10.0, 12.0) == (None, None)
+
+
+def test_the_timeline_shows_the_probes_a_blocked_loop_never_answered():
+    """While the loop is blocked no probe is answered: the picture draws each one at the
+    time it had waited when probing stopped, as the loop lag counts it."""
+    from autograder.load import Request, Response
+    from autograder.scan import report
+    from autograder.scan.measure import Measured
+    from autograder.scan.run import RouteResult
+
+    burst = [Response(Request("GET", "/d"), start=10.0, end=11.5, status=200)]
+    answered = [
+        Response(Request("GET", "/p"), start=10.0 + 0.02 * i, end=10.005 + 0.02 * i, status=200)
+        for i in range(5)
+    ]
+    stuck = [Response(Request("GET", "/p"), start=10.1 + 0.02 * i) for i in range(50)]
+    summary = _s(sent=1, answered=1, max_latency=1.5, loop_lag=1.9, late_probes=50)
+    measured = Measured(
+        summary, [], burst, answered + stuck, 10.0, 9.8, 12.1, 1.5, {}, probes_stopped=12.0
+    )
+    fig = report.figure(RouteResult("GET", "/d", "blocks-loop", measured=measured))
+    assert fig is not None
+    drawn = [y for line in fig.axes[1].lines for y in line.get_ydata()]
+    assert len(drawn) >= 55  # the answered probes and the stuck ones (and the 100 ms line)
+    assert max(drawn) == pytest.approx(1900.0)  # the first stuck probe: 12.0 - 10.1 s
+    assert fig.axes[0].get_xlim()[1] >= 2000  # the axis reaches the last probe sent
+    assert report.figure(RouteResult("POST", "/x", "skipped")) is None

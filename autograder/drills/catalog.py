@@ -8,9 +8,11 @@ from autograder.drills import (
     KINDS,
     predict,
     predict_jobs,
+    predict_lifecycle,
     predict_limits,
     predict_stalls,
     questions,
+    questions_production,
     spot_fix,
 )
 from autograder.drills.predict_drill import PredictDrill
@@ -23,9 +25,11 @@ _ALL: list[Drill] = [
     *predict.DRILLS,
     *predict_stalls.DRILLS,
     *predict_limits.DRILLS,
+    *predict_lifecycle.DRILLS,
     *predict_jobs.DRILLS,
     *spot_fix.DRILLS,
     *questions.DRILLS,
+    *questions_production.DRILLS,
 ]
 DRILLS: dict[str, Drill] = {d.id: d for d in _ALL}
 

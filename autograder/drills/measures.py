@@ -4,12 +4,15 @@ Each function here builds a drill's ``measure``: given a :class:`autograder.lab.
 (the snippet serving in its own process, beside the dependency servers), it sends the
 load and reads one figure: the total time, the slowest request, the upstream's peak in
 flight, a ``/health`` percentile, the cores the process kept busy (from the OS), or the
-lines background tasks wrote. Notes beside the figure say what else was seen.
+lines background tasks wrote (also after a signal ended the app), or how many answers
+had a given status. :mod:`autograder.drills.measures_upstream` reads figures only an
+upstream has. Notes beside the figure say what else was seen.
 """
 
 from __future__ import annotations
 
 import math
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,10 +45,13 @@ def _burst(app: LabApp, method: str, path: str | list[str], n: int | None, probe
     return app.burst(method, path, n, probe=probe)
 
 
-def _timing_notes(b: Burst) -> dict[str, str]:
+def timing_notes(b: Burst) -> dict[str, str]:
+    """What a burst looked like from outside, to show beside any figure."""
     lat = b.latencies
+    statuses = sorted({r.status for r in b.answered if r.status is not None})
     notes = {
         "answered": f"{len(b.answered)} of {len(b.responses)}",
+        "statuses": ", ".join(map(str, statuses)) or "none",
         "total time": f"{b.total:.2f} s",
         "fastest / slowest request": f"{min(lat, default=math.nan):.2f} s / {b.slowest:.2f} s",
         "waves of answers": str(b.waves()),
@@ -58,7 +64,7 @@ def _timing_notes(b: Burst) -> dict[str, str]:
 def total_time(method: str, path: str, n: int, probe: str = "loop") -> Measure:
     def measure(app: LabApp) -> Measurement:
         b = _burst(app, method, path, n, probe)
-        return Measurement(b.total, b, _timing_notes(b))
+        return Measurement(b.total, b, timing_notes(b))
 
     return measure
 
@@ -66,7 +72,7 @@ def total_time(method: str, path: str, n: int, probe: str = "loop") -> Measure:
 def slowest_request(method: str, path: str, n: int) -> Measure:
     def measure(app: LabApp) -> Measurement:
         b = _burst(app, method, path, n, "loop")
-        return Measurement(b.slowest, b, _timing_notes(b))
+        return Measurement(b.slowest, b, timing_notes(b))
 
     return measure
 
@@ -77,7 +83,7 @@ def upstream_peak(n: int, figure: str = "peak") -> Measure:
     def measure(app: LabApp) -> Measurement:
         b = _burst(app, "GET", [f"/items/{i}" for i in range(1, n + 1)], None, "loop")
         peak = app.stats()["upstream"]["peak"]
-        notes = {"upstream peak in flight": str(peak), **_timing_notes(b)}
+        notes = {"upstream peak in flight": str(peak), **timing_notes(b)}
         return Measurement(float(peak) if figure == "peak" else b.total, b, notes)
 
     return measure
@@ -88,7 +94,7 @@ def weather_peak(n: int) -> Measure:
         b = _burst(app, "GET", [f"/weather/city{i}" for i in range(n)], None, "loop")
         peak = app.stats()["upstream"]["peak"]
         return Measurement(
-            float(peak), b, {"upstream peak in flight": str(peak), **_timing_notes(b)}
+            float(peak), b, {"upstream peak in flight": str(peak), **timing_notes(b)}
         )
 
     return measure
@@ -105,7 +111,7 @@ def health_under(method: str, path: str, n: int, figure: str) -> Measure:
         notes = {
             "/health p95 / worst": f"{_ms(b.probe_p95())} / {_ms(b.max_probe_latency)}",
             "/health probes": str(len(b.probe_latencies)),
-            **_timing_notes(b),
+            **timing_notes(b),
         }
         return Measurement(value, b, notes)
 
@@ -137,7 +143,7 @@ def cores_busy(method: str, path: str, n: int) -> Measure:
         notes = {
             "CPU seconds used by the app": f"{cpu:.2f} s in {wall:.2f} s of wall time",
             "/health p95 / worst": f"{_ms(b.probe_p95())} / {_ms(b.max_probe_latency)}",
-            **_timing_notes(b),
+            **timing_notes(b),
         }
         busy = cpu / wall if procs and wall > 0 else math.nan
         return Measurement(busy, b, notes)
@@ -158,7 +164,7 @@ def _errors_logged(app: LabApp) -> list[str]:
     ]
 
 
-def _poll(done: Callable[[], bool], within: float) -> bool:
+def poll(done: Callable[[], bool], within: float) -> bool:
     """Poll a condition the app's own output will make true (files, log records)."""
     deadline = time.monotonic() + within
     while not done():
@@ -177,7 +183,7 @@ def task_lines(path: str, *, expected_lines: int) -> Measure:
 
     def measure(app: LabApp) -> Measurement:
         r = app.request("POST", path)
-        _poll(lambda: len(_audit(app)) >= expected_lines or bool(_errors_logged(app)), 5.0)
+        poll(lambda: len(_audit(app)) >= expected_lines or bool(_errors_logged(app)), 5.0)
         lines = tuple(_audit(app))
         errors = _errors_logged(app)
         after = app.request("POST", path)  # is the service still answering?
@@ -188,5 +194,65 @@ def task_lines(path: str, *, expected_lines: int) -> Measure:
             "next request": f"{after.status}",
         }
         return Measurement(lines, None, notes)
+
+    return measure
+
+
+def answered_with(status: int, method: str, path: str, n: int, figure: str = "count") -> Measure:
+    """``n`` requests at once at ``path/1..n``; how many answered ``status`` (or, with
+    ``figure="total"``, the time until the last answer)."""
+
+    def measure(app: LabApp) -> Measurement:
+        b = _burst(app, method, [f"{path}/{i}" for i in range(1, n + 1)], None, "loop")
+        count = sum(1 for r in b.answered if r.status == status)
+        notes = {f"answered {status}": f"{count} of {n}", **timing_notes(b)}
+        return Measurement(float(count) if figure == "count" else b.total, b, notes)
+
+    return measure
+
+
+def lines_after_signal(sig: signal.Signals, n: int, task_ms: int) -> Measure:
+    """``n`` POST /receipts at once (each leaves a ``task_ms`` background task); as soon as
+    all are answered, ``sig`` to the app's process; the lines in AUDIT_LOG once it exited.
+    The app is gone afterwards: one measurement per serve."""
+
+    def measure(app: LabApp) -> Measurement:
+        b = app.burst("POST", [f"/receipts/{i}/{task_ms}" for i in range(n)])
+        signalled = time.monotonic()
+        code = app.kill(sig)
+        lines = _audit(app)
+        notes = {
+            "exit status": str(code),
+            "exited after the signal": _ms(time.monotonic() - signalled),
+            "AUDIT_LOG": " / ".join(lines) or "(empty)",
+            **timing_notes(b),
+        }
+        return Measurement(float(len(lines)), b, notes)
+
+    return measure
+
+
+def notifications_delivered(path: str, n: int, *, then: str, within: float) -> Measure:
+    """``n`` POST ``path/ID`` at once (each queues a notification), then one POST ``then``;
+    how many of the ``n`` lines reach AUDIT_LOG within ``within`` seconds."""
+
+    def measure(app: LabApp) -> Measurement:
+        base = len(_audit(app)) * 1000 + 1000  # ids no earlier measurement used
+        ids = {str(base + i) for i in range(n)}
+        b = app.burst("POST", [f"{path}/{i}" for i in sorted(ids)])
+        after = app.request("POST", then)
+
+        def delivered() -> int:
+            return sum(1 for line in _audit(app) if line.rsplit(" ", 1)[-1] in ids)
+
+        poll(lambda: delivered() >= n, within)
+        errors = _errors_logged(app)
+        notes = {
+            f"POST {then}": str(after.status),
+            "errors logged": f"{len(errors)}"
+            + (f" (first: {errors[0].splitlines()[0]})" if errors else ""),
+            **timing_notes(b),
+        }
+        return Measurement(float(delivered()), b, notes)
 
     return measure

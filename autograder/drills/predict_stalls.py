@@ -1,20 +1,18 @@
 """Predict drills for two more ways a service stalls: streaming and upstreams that hang.
 
-Same record and scoring as the other predict drills (``PredictDrill``): a snippet from
-``snippets/predict/``, a load sent from outside, one figure measured live. The
-streaming drills time whole exports; the timeout drills count, at the upstream (outside
-the app), the hanging connections still open a second after every caller was answered.
+Data only, like :mod:`autograder.drills.predict`: a snippet from ``snippets/predict/``,
+a load sent from outside, one figure measured live (:mod:`autograder.drills.measures`,
+:mod:`autograder.drills.measures_upstream`). The streaming drills time whole exports;
+the timeout drills count, at the upstream (outside the app), the hanging connections
+still open a second after every caller was answered.
 """
 
 from __future__ import annotations
 
-import time
-
-from autograder.drills.measures import Measurement
+from autograder.drills.measures import total_time
+from autograder.drills.measures_upstream import hanging_left_open
 from autograder.drills.predict_drill import PredictDrill
 from autograder.drills.scoring import Tolerance
-from autograder.lab import LabApp
-from autograder.slowupstreams import quote_hangs
 
 EXPORTS = 4
 QUOTES = 10
@@ -22,43 +20,6 @@ WATCH_AFTER = 1.0  # seconds after the last answer before the upstream is asked
 
 SECONDS = Tolerance(absolute=0.15, relative=0.3)
 COUNT = Tolerance(absolute=1)
-
-
-def exports_total(app: LabApp) -> Measurement:
-    """``EXPORTS`` exports of ``/export`` at once: the time until the last one ended."""
-    app.request("GET", "/export")  # warm-up: first-call costs
-    b = app.burst("GET", "/export", EXPORTS, probe="loop")
-    return Measurement(
-        b.total,
-        b,
-        {
-            "answered": f"{len(b.answered)} of {len(b.responses)}",
-            "slowest export": f"{b.slowest:.2f} s",
-            "worst loop-probe latency": f"{b.max_probe_latency * 1000:.0f} ms",
-        },
-    )
-
-
-def hanging_left_open(app: LabApp) -> Measurement:
-    """``QUOTES`` quotes that hang upstream, at once; then, ``WATCH_AFTER`` seconds after
-    the last answer, how many of their connections the upstream still holds open."""
-    secret = app.stats()["slow"]["secret"]
-    symbols = [s for s in (f"H{i}" for i in range(1000)) if quote_hangs(secret, s)][:QUOTES]
-    app.reset_stats()
-    b = app.burst("GET", [f"/quote/{s}" for s in symbols], give_up_after=5.0)
-    time.sleep(WATCH_AFTER)
-    hangs = app.stats()["slow"]["quotes"]["hangs"]
-    still_open = sum(1 for h in hangs if h["closed"] is None)
-    statuses = sorted({str(r.status) for r in b.answered})
-    return Measurement(
-        float(still_open),
-        b,
-        {
-            "answered": f"{len(b.answered)} of {len(b.responses)} (status {', '.join(statuses) or '-'})",
-            "slowest answer": f"{b.slowest:.2f} s",
-            "hanging connections the upstream saw": str(len(hangs)),
-        },
-    )
 
 
 DRILLS: list[PredictDrill] = [
@@ -72,7 +33,7 @@ DRILLS: list[PredictDrill] = [
         unit="s",
         reference=lambda: EXPORTS * 10 * 0.05,
         tolerance=SECONDS,
-        measure=exports_total,
+        measure=total_time("GET", "/export", EXPORTS),
         explanation="An async generator runs on the event loop, between the awaits of the "
         "response that iterates it, so each time.sleep holds the loop: the 4 x 10 waits of 50 ms "
         "run one after another (2 s), and no other request is served meanwhile.",
@@ -87,7 +48,7 @@ DRILLS: list[PredictDrill] = [
         unit="s",
         reference=lambda: 10 * 0.05,
         tolerance=SECONDS,
-        measure=exports_total,
+        measure=total_time("GET", "/export", EXPORTS),
         explanation="StreamingResponse runs a sync generator's next() in the thread pool "
         "(iterate_in_threadpool), one thread hop per line, so the 4 exports wait side by side: "
         "0.5 s. Each export holds one of the 40 thread tokens while it waits for a line.",
@@ -103,7 +64,7 @@ DRILLS: list[PredictDrill] = [
         unit="open",
         reference=lambda: float(QUOTES),
         tolerance=COUNT,
-        measure=hanging_left_open,
+        measure=hanging_left_open(QUOTES, WATCH_AFTER),
         explanation="wait_for cancels the await, not the thread: nothing can stop a thread "
         "blocked in recv(), so each worker keeps waiting on its socket with the connection "
         "open, long after the 504 went out.",
@@ -119,7 +80,7 @@ DRILLS: list[PredictDrill] = [
         unit="open",
         reference=lambda: 0.0,
         tolerance=COUNT,
-        measure=hanging_left_open,
+        measure=hanging_left_open(QUOTES, WATCH_AFTER),
         explanation="Cancelling an awaited call raises CancelledError at its await: the "
         "request unwinds like any exception and httpx closes the connection it was waiting on.",
     ),

@@ -1,9 +1,12 @@
 """The classic interview questions on FastAPI concurrency, with model answers.
 
 Every model answer cites figures a learner can rerun with one command: a predict drill
-(``python -m autograder drill ID``, which serves the snippet and measures it live) or
-the grader on a starter. ``{cite:ID}`` in an answer becomes the drill's expected figure
-and its command, so an answer never carries a number that no drill checks.
+(``python -m autograder drill ID``, which serves the snippet and measures it live) or a
+spot-and-fix drill (a broken service the grader judges). ``{cite:ID}`` in an answer
+becomes the predict drill's expected figure and its command, or the spot-and-fix drill's
+title and its command, so an answer never carries a number that no drill checks. The
+questions on production (upstreams, shutdown, tasks, databases, finding the blocking
+line) are in :mod:`autograder.drills.questions_production`.
 """
 
 from __future__ import annotations
@@ -11,9 +14,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from autograder.drills.predict import DRILLS as PREDICT
+from autograder.drills import predict, predict_lifecycle, predict_limits, predict_stalls, spot_fix
+from autograder.drills.predict_drill import PredictDrill
+from autograder.drills.spot_fix import SpotFixDrill
 
-_BY_ID = {d.id: d for d in PREDICT}
+_CITABLE: list[PredictDrill | SpotFixDrill] = [
+    *predict.DRILLS,
+    *predict_stalls.DRILLS,
+    *predict_limits.DRILLS,
+    *predict_lifecycle.DRILLS,
+    *spot_fix.DRILLS,
+]
+_BY_ID = {d.id: d for d in _CITABLE}
 _CITE = re.compile(r"\{cite:([a-z0-9-]+)\}")
 
 
@@ -23,6 +35,8 @@ def command(drill_id: str) -> str:
 
 def _cite(match: re.Match[str]) -> str:
     d = _BY_ID[match.group(1)]
+    if isinstance(d, SpotFixDrill):
+        return f"the spot-and-fix drill '{d.title}' (`{command(d.id)}`)"
     return f"{d.reference_text()} (`{command(d.id)}`)"
 
 

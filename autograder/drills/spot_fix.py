@@ -15,6 +15,7 @@ from pathlib import Path
 
 from autograder.checks import Check
 from autograder.drills import fix_scenarios as fx
+from autograder.drills import fix_upstreams as fu
 from autograder.drills.fix_scenarios import LAG_LIMIT, SIGNUPS, TOTAL_LIMIT, N
 from autograder.judges import Exercise
 from autograder.judges import background_tasks as staggered
@@ -31,6 +32,7 @@ class SpotFixDrill:
     symptom: str  # what a user would report, not the answer
     exercise: Exercise
     time_limit: float = 600.0  # seconds, for a human at a keyboard
+    fails_on: str = ""  # the check the untouched starter fails ("" when not named)
     kind: str = "fix"
 
     @property
@@ -68,11 +70,12 @@ def _drill(
     measure: Callable[[Session], Awaitable[Figures]],
     judge: Callable[[Figures], list[Check]],
     time_limit: float = 600.0,
+    fails_on: str = "",
 ) -> SpotFixDrill:
     exercise = Exercise(
         id=id, title=title, summary=summary, checks=checks_, measure=measure, judge=judge
     )
-    return SpotFixDrill(id, title, symptom, exercise, time_limit)
+    return SpotFixDrill(id, title, symptom, exercise, time_limit, fails_on)
 
 
 DRILLS: list[SpotFixDrill] = [
@@ -143,5 +146,28 @@ DRILLS: list[SpotFixDrill] = [
         ("concurrent", "responses", "upstream-concurrency"),
         fx.measure_executor,
         fx.judge_executor,
+    ),
+    _drill(
+        "fix-fanout-throttled",
+        "Team digests that the profiles API throttles",
+        "Digests of small teams are fine, but a team of twenty gets a 500, and on busy "
+        "mornings so do most digests. The profiles API's dashboard shows a wall of 429s.",
+        fu.FANOUT_SUMMARY,
+        ("responses", "upstream-limit", "burst"),
+        fu.measure_fanout,
+        fu.judge_fanout,
+        fails_on="upstream-limit",
+    ),
+    _drill(
+        "fix-hung-upstream",
+        "A price service that stops answering, health check included",
+        "Most of the time prices come back in 50 ms. Then the pricing feed has a bad "
+        "minute, and the whole service stops answering, even GET /health, until it is "
+        "restarted.",
+        fu.HUNG_SUMMARY,
+        ("deadline", "responses", "cleanup"),
+        fu.measure_hung,
+        fu.judge_hung,
+        fails_on="deadline",
     ),
 ]

@@ -6,7 +6,9 @@ in one place keeps the exercises and the drills measuring the same way.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from typing import Any
 
 from autograder.load import Request, Response
 from autograder.session import Figures, Session
@@ -48,3 +50,20 @@ async def staggered_under_probe(
     s.start_loop_probe()
     await s.send(warm_up)
     return await s.staggered(requests, interval=interval, give_up_after=give_up_after)
+
+
+async def watch_hanging_quotes(s: Session, close_limit: float) -> list[dict[str, Any]]:
+    """Watch the connections the quote upstream holds open (its ``hangs``) until each is
+    closed or ``close_limit`` has passed since the last one opened; return them."""
+
+    async def hangs() -> list[dict[str, Any]]:
+        return list((await s.deps_stats())["slow"]["quotes"]["hangs"])
+
+    async def all_closed() -> bool:
+        return all(h["closed"] is not None for h in await hangs())
+
+    held = await hangs()
+    if held:
+        last = max(h["opened"] for h in held) + close_limit
+        await s.wait_until(all_closed, wait_at_most=last - time.monotonic())
+    return await hangs()

@@ -8,12 +8,12 @@ connection was closed.
 
 from __future__ import annotations
 
-import time
 import uuid
 
 from autograder import checks
 from autograder.checks import Check
 from autograder.judges import Exercise
+from autograder.judges.scenarios import watch_hanging_quotes
 from autograder.load import Request, Response
 from autograder.session import Figures, Session
 from autograder.slowupstreams import QUOTE_DELAY, quote_body, quote_hangs
@@ -57,15 +57,8 @@ async def measure(s: Session) -> Figures:
         give_up_after=N * INTERVAL + DEADLINE + GRACE,
     )
 
-    async def all_closed() -> bool:
-        hangs = (await s.deps_stats())["slow"]["quotes"]["hangs"]
-        return all(h["closed"] is not None for h in hangs)
-
     # Watch the hanging connections until each is closed or past its limit.
-    hangs = (await s.deps_stats())["slow"]["quotes"]["hangs"]
-    if hangs:
-        last = max(h["opened"] for h in hangs) + CLOSE_LIMIT
-        await s.wait_until(all_closed, wait_at_most=last - time.monotonic(), every=0.05)
+    await watch_hanging_quotes(s, CLOSE_LIMIT)
     loop = await s.stop_loop_probe()
     quotes = (await s.deps_stats())["slow"]["quotes"]
     return s.figures(

@@ -42,6 +42,7 @@ class Measured:
     ended: float
     waited: float = 0.0
     statuses: dict[str, int] = field(default_factory=dict)
+    probes_stopped: float | None = None  # a probe unanswered by then waited at least until then
 
     @property
     def left_work_behind(self) -> bool:
@@ -105,7 +106,16 @@ async def measure(session: Session, request: Request, *, n: int, hang_after: flo
     )
     statuses = Counter(str(r.status) for r in burst if r.status is not None)
     return Measured(
-        summary, alone, burst, records, burst_started, began, ended, waited, dict(statuses)
+        summary,
+        alone,
+        burst,
+        records,
+        burst_started,
+        began,
+        ended,
+        waited,
+        dict(statuses),
+        probes_stopped=probe.stopped_at,
     )
 
 

@@ -1,13 +1,16 @@
-"""The scan's outputs: a table for the terminal and an HTML page with a timeline per route."""
+"""The scan's outputs: a table for the terminal, a figure per route, and an HTML page with
+the figures."""
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 from pathlib import Path
 
+from matplotlib.figure import Figure
+
 from autograder import plots
-from autograder.burst import LOOP, Burst
 from autograder.scan.run import RouteResult, ScanResult
 
 LABELS = {
@@ -73,23 +76,47 @@ def table(result: ScanResult) -> str:
     return "\n".join(lines)
 
 
-def _picture(route: RouteResult) -> str:
+def figure(route: RouteResult) -> Figure | None:
+    """The route's burst as a timeline over the loop probe's latency (the HTML report's
+    picture; a notebook displays it as it is). None for a route not measured under load.
+
+    A probe still unanswered when the scan stopped probing is drawn at the time it had
+    waited by then, as the loop lag counts it: while the loop is blocked no probe is
+    answered, and a trace of answered probes only would be empty exactly then."""
     m = route.measured
     if m is None or not m.burst:
-        return ""
+        return None
     started = m.burst_started if m.burst_started is not None else m.began
-    burst = Burst(
-        m.burst,
-        [p for p in m.probes if p.start >= started],
-        started=started,
-        finished=m.ended,
-        probe_path=LOOP,
+    cut_off = m.probes_stopped if m.probes_stopped is not None else m.ended
+    probes = [
+        p if p.done else dataclasses.replace(p, end=cut_off, error=None)
+        for p in m.probes
+        if started <= p.start <= cut_off
+    ]
+    # burst_figure's layout, with the horizon the scan waited: requests it gave up on are
+    # drawn grey until then, and the axis reaches as far as the probes were sent
+    waited_ms = m.waited * 1000 or None
+    horizon_ms = max(waited_ms or 0.0, (cut_off - started) * 1000)
+    fig = Figure(figsize=(9, 5.5), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+    title = f"{route.method} {route.sent or route.path}: {len(m.burst)} requests at once"
+    plots.timeline(m.burst, ax=top, title=title, cut_off_ms=waited_ms)
+    plots.latency_trace(
+        probes,
+        ax=bottom,
+        since=started,
+        title="event-loop probe latency (sent every 20 ms; unanswered: waited so far)",
     )
-    fig = plots.burst_figure(
-        burst,
-        f"{route.method} {route.sent or route.path}: {len(m.burst)} requests at once",
-        probe_title="event-loop probe latency (sent every 20 ms)",
-    )
+    top.set_xlabel("")
+    top.set_xlim(0, horizon_ms * 1.02)
+    bottom.set_xlabel("time since the first request was sent (ms)")
+    return fig
+
+
+def _picture(route: RouteResult) -> str:
+    fig = figure(route)
+    if fig is None:
+        return ""
     data = base64.b64encode(plots.png(fig, dpi=80)).decode()
     return f'<img alt="timeline of {html.escape(route.path)}" src="data:image/png;base64,{data}">'
 

@@ -10,8 +10,12 @@
 #   snippet in its own process, sends the load, and scores your prediction against **the
 #   live measurement**, within a stated tolerance; then the timeline and two sentences of why.
 # - **Spot and fix.** A broken service under a clock; your fix is graded by the course's
-#   grader (same runner, dependency servers and checks as the six exercises).
-# - **Questions.** The classic ones, with model answers that cite a figure you can rerun.
+#   grader (same runner, dependency servers and checks as the graded exercises): a
+#   blocking dependency, a lock, a tiny executor, and two on upstreams, a fan-out the
+#   upstream throttles with 429s and prices that hang until `/health` stops answering.
+# - **Questions.** The classic ones, and the production ones (rate limits, fan-out,
+#   timeouts, graceful shutdown, vanishing tasks, database pools, finding the blocking
+#   line), with model answers that cite a drill you can rerun.
 #
 # The same drills run in a terminal: `python -m autograder drill --list`,
 # `python -m autograder drill predict-def-limiter`, `python -m autograder drill --random 5`.
@@ -26,7 +30,7 @@ from _lesson import LeakCheck
 from _widgets import run_button
 from IPython.display import Markdown, display
 
-from autograder.drills import predict, questions, show, spot_fix
+from autograder.drills import questions, questions_production, show, spot_fix
 from autograder.drills.catalog import DRILLS
 
 leaks = LeakCheck()  # the last cell checks that nothing started here is left running
@@ -41,7 +45,7 @@ display(Markdown("| drill | kind | what |\n|---|---|---|\n" + "\n".join(rows)))
 # server, so give it a second or three.
 
 # %%
-PREDICT = {d.id: d for d in predict.DRILLS}
+PREDICT = {d.id: d for d in DRILLS.values() if d.kind == "predict"}
 
 
 def run_prediction(drill_id: str, prediction: str) -> None:
@@ -94,6 +98,23 @@ result = d.score(d.reference(), measured)
 print(result.message)
 print(show.text_timeline(measured.burst))
 display(show.figure(measured.burst, d.title))
+assert result.passed, result.message
+
+# %% [markdown]
+# A deploy sends `SIGTERM`. Ten requests have just been answered `202`, each leaving a
+# 0.5 s background task that writes a receipt line. How many lines are there once the
+# process has exited? (The course serves with `--timeout-graceful-shutdown 1`; uvicorn's
+# own default has no limit.) Rerun it with `SIGKILL`:
+# `python -m autograder drill predict-sigkill-background`.
+
+# %%
+d = PREDICT["predict-sigterm-background"]
+print(d.prompt())
+measured = d.run()
+result = d.score(d.reference(), measured)
+print(result.message)
+for key, value in measured.notes.items():
+    print(f"  {key}: {value}")
 assert result.passed, result.message
 
 # %% [markdown]
@@ -163,7 +184,7 @@ assert fixed.passed
 # a figure with the command that measures it again.
 
 # %%
-Q = {q.id: q for q in questions.DRILLS}
+Q = {q.id: q for q in [*questions.DRILLS, *questions_production.DRILLS]}
 q_choice = widgets.Dropdown(options=list(Q), description="question")
 
 
@@ -180,6 +201,10 @@ q = Q["q-threadpool-size"]
 display(Markdown(f"**Q:** {q.question}\n\n**Model answer:** {q.model_answer()}"))
 assert "predict-def-limiter" in q.model_answer()
 
+q = Q["q-create-task-vanishes"]
+display(Markdown(f"**Q:** {q.question}\n\n**Model answer:** {q.model_answer()}"))
+assert "predict-create-task-vanishes" in q.model_answer()
+
 # %%
 leaks.finish()
 
@@ -191,3 +216,5 @@ leaks.finish()
 # - **The graded exercises**, listed by `python -m autograder list`, e.g.
 #   [threadpool-exhaustion](../exercises/threadpool-exhaustion/README.md).
 # - **Back to** [the course map](00_setup.ipynb) when a drill surprises you.
+# - **Next:** [10 · capstone](10_capstone.ipynb): scan an unfamiliar service, find its three
+#   stalls, fix them, scan again.
