@@ -94,15 +94,19 @@ async def _wait_mid_send(s: Session, ids: Sequence[str], *, first_delivered: boo
         await asyncio.sleep(0.01)
 
 
-async def _recover(s: Session, owed: Sequence[str]) -> tuple[float | None, str | None, list[float]]:
+async def _recover(
+    s: Session, owed: Sequence[str], events: list[tuple[float, str]]
+) -> tuple[float | None, str | None, list[float]]:
     """Start the service again and wait for every owed email: (seconds from ready to the
     last one, or None if some never came; why the restart failed; the loop probe's
-    latencies from ready on)."""
+    latencies from ready on). When it served again goes into ``events``."""
     try:
         await restart.start_again(s.run)
     except SubmissionFailed as exc:
+        events.append((time.monotonic(), "restart failed"))
         return None, str(exc), []
     ready = time.monotonic()
+    events.append((ready, "serving again"))
     window = _Window(s)
 
     async def all_there() -> bool:
@@ -119,6 +123,7 @@ async def measure(s: Session) -> Figures:
     ids = [f"ord-{tag}-{i}" for i in range(N)]
     lags: list[float] = []
     extra: dict[str, Any] = {"orders": N}
+    events: list[tuple[float, str]] = []  # (monotonic time, what the grader did or saw)
 
     # Phase 1: a batch, SIGKILL while a send is in flight and others wait, restart.
     window = _Window(s)
@@ -128,6 +133,7 @@ async def measure(s: Session) -> Figures:
     in_flight = await _wait_mid_send(s, ids, first_delivered=True)
     lags += await window.close()
     before = (await _smtp(s))["messages"]
+    events.append((time.monotonic(), "SIGKILL"))
     await restart.stop_app(s.run, signal.SIGKILL, wait_at_most=STOP_LIMIT)
     killed_at = time.monotonic()
     extra["crash"] = {
@@ -135,7 +141,7 @@ async def measure(s: Session) -> Figures:
         "delivered_before_kill": sum(1 for i in accepted if _emails(before, i)),
         "sending_at_kill": len(in_flight),
     }
-    recovered, failed, lat = await _recover(s, accepted)
+    recovered, failed, lat = await _recover(s, accepted, events)
     lags += lat
     msgs = (await _smtp(s))["messages"]
     extra["crash"].update(
@@ -156,9 +162,10 @@ async def measure(s: Session) -> Figures:
         term_accepted = _accepted(term)
         sending = await _wait_mid_send(s, term_ids, first_delivered=False)
         lags += await window.close()
+        events.append((time.monotonic(), "SIGTERM"))
         code, took = await restart.stop_app(s.run, signal.SIGTERM, wait_at_most=STOP_LIMIT)
         at_exit = (await _smtp(s))["messages"]
-        recovered2, failed2, lat = await _recover(s, term_accepted)
+        recovered2, failed2, lat = await _recover(s, term_accepted, events)
         lags += lat
         msgs = (await _smtp(s))["messages"]
         extra["graceful"] = {
@@ -183,6 +190,12 @@ async def measure(s: Session) -> Figures:
         "duplicated_orders": sum(1 for k in keys.values() if len(k) > 1),
         "duplicates_with_one_key": sum(1 for k in keys.values() if len(k) > 1 and len(set(k)) == 1),
     }
+    # The crash's timeline, in ms since the first order (the request bars' origin).
+    t0 = min((r.start for r in responses), default=time.monotonic())
+    extra["events"] = [{"at_ms": round((t - t0) * 1000), "what": what} for t, what in events]
+    extra["emails_ms"] = sorted(
+        round((m["accepted"] - t0) * 1000) for i in everyone for m in _emails(msgs, i)
+    )
     return s.figures(
         requests=responses,
         waited=N * INTERVAL + EACH_LIMIT + GRACE,
