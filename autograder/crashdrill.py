@@ -299,3 +299,14 @@ def summary_figure(drills: Sequence[CrashDrill]) -> Figure:
     right.set_ylabel("seconds after the signal")
     right.set_title("until every accepted order had its email")
     return fig
+
+
+def table(drills: Sequence[CrashDrill]) -> str:
+    """The drills' rows as a Markdown table (a notebook shows it with ``Markdown``)."""
+    rows = [d.row() for d in drills]
+    heads = list(rows[0])
+    lines = ["| " + " | ".join(heads) + " |", "|" + " --- |" * len(heads)]
+    for r in rows:
+        cells = ["never" if r[h] is None else str(r[h]) for h in heads]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
