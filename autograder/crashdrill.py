@@ -74,11 +74,11 @@ class CrashDrill:
         return {
             "system": self.name,
             "accepted": len(self.accepted),
-            "delivered before the kill": len(self.delivered_before_kill),
-            "being sent at the kill": len(self.sending_at_kill),
+            "delivered before the signal": len(self.delivered_before_kill),
+            "being sent at the signal": len(self.sending_at_kill),
             "lost": len(self.lost),
             "sent twice": len(self.twice),
-            "recovered (s after the kill)": None if rec is None else round(rec, 2),
+            "recovered (s after the signal)": None if rec is None else round(rec, 2),
             "restart took (s)": None
             if self.ready_at is None
             else round(self.ready_at - self.killed_at, 2),
@@ -86,13 +86,13 @@ class CrashDrill:
 
     def __str__(self) -> str:
         r = self.row()
-        rec = r["recovered (s after the kill)"]
+        rec = r["recovered (s after the signal)"]
         return (
-            f"{self.name}: {r['accepted']} accepted, {r['delivered before the kill']} delivered and "
-            f"{r['being sent at the kill']} being sent at the kill; after the restart: "
+            f"{self.name}: {r['accepted']} accepted, {r['delivered before the signal']} delivered and "
+            f"{r['being sent at the signal']} being sent at the {self.signal_name}; after the restart: "
             f"{r['lost']} lost, {r['sent twice']} sent twice, "
             + (
-                f"all delivered {rec} s after the kill"
+                f"all delivered {rec} s after the {self.signal_name}"
                 if rec is not None
                 else f"not all delivered {self.waited:.0f} s after the restart"
             )
@@ -251,7 +251,7 @@ def timeline_figure(drills: Sequence[CrashDrill]) -> Figure:
             + (
                 f"all delivered {rec:.1f} s after the {d.signal_name}"
                 if rec is not None
-                else "never recovered"
+                else f"never delivered ({d.waited:.0f} s waited after the restart)"
             ),
             fontsize="medium",
             loc="left",
@@ -269,7 +269,7 @@ def timeline_figure(drills: Sequence[CrashDrill]) -> Figure:
 
 def summary_figure(drills: Sequence[CrashDrill]) -> Figure:
     """Jobs lost and sent twice (left), seconds from the signal to the last owed email
-    (right; a red bar marked "lost" when some never came within the wait)."""
+    (right; a hatched red bar, "never", when some never came within the wait)."""
     fig = Figure(figsize=(10, 3.2), layout="constrained")
     left, right = fig.subplots(1, 2)
     names = [d.name for d in drills]
@@ -291,7 +291,13 @@ def summary_figure(drills: Sequence[CrashDrill]) -> Figure:
         if rec is None:
             height = d.waited + ((d.ready_at or d.killed_at) - d.killed_at)
             right.bar(x, height, color=BAD_COLOUR, hatch="//", alpha=0.5)
-            right.annotate("lost", (x, height), ha="center", va="bottom", fontsize="small")
+            right.annotate(
+                f"never ({d.waited:.0f} s waited)",
+                (x, height),
+                ha="center",
+                va="bottom",
+                fontsize="small",
+            )
         else:
             right.bar(x, rec, color=OK_COLOUR)
             right.annotate(f"{rec:.1f} s", (x, rec), ha="center", va="bottom", fontsize="small")

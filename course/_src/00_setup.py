@@ -17,6 +17,7 @@
 # | [04 thread-pool exhaustion](04_threadpool_exhaustion.ipynb) | 100 `def` requests in waves of 40 | `threadpool-exhaustion` | `predict-def-limiter`, `fix-tiny-executor` |
 # | [05 CPU-bound work](05_cpu_bound.ipynb) | the GIL, `to_thread` vs a process pool | `cpu-bound` | `predict-cpu-in-async` |
 # | [06 production](06_production.ipynb) | finding the blocker in a running service | (all of them) | `fix-file-write`, `fix-lock-serialises` |
+# | [08 durable jobs](08_durable_jobs.ipynb) | one crash, four queues (`BackgroundTasks`, huey, a lease table, arq on Redis): lost, twice, time to recover | `durable-jobs` | `q-background-tasks` |
 # | [09 drills](09_drills.ipynb) | every drill, in the notebook | | all |
 #
 # **Which path uses what.**
