@@ -511,4 +511,4 @@ leaks.finish()
 #   blocker one call away, `python -m autograder grade background-tasks my_fix.py`
 #   ([README](../exercises/background-tasks/README.md), nbgrader notebook
 #   [background-tasks.ipynb](../exercises/source/background-tasks/background-tasks.ipynb)).
-# - **Next:** [09 · drills](09_drills.ipynb).
+# - **Next:** [08 · durable jobs](08_durable_jobs.ipynb).
