@@ -87,7 +87,7 @@ Code(filename=ARQ, language="python")
 # %% [markdown]
 # **Where the arq worker runs, and why.** arq's worker is normally its own process
 # (`arq module.WorkerSettings`), often on other machines. Here the web process starts it
-# in its lifespan, as a child in its own process group, so one `SIGKILL` to the group
+# in its lifespan, as a child in the service's process group, so one `SIGKILL` to the group
 # kills web process and worker together: the same "the whole box died" crash the three
 # others get, with only Redis (on another box, in real life) surviving. A worker the
 # notebook started on its own would sail through the web process's crash, which is the
@@ -215,7 +215,7 @@ assert "delete from task" in dequeue
 #
 # **arq** does the same with Redis, and waits for the lease. Its worker claims a job by
 # setting an *in-progress key* with an expiry; the job stays in the queue (a sorted set)
-# until `finish_job` removes it after a success. A new worker skips every job whose
+# until `finish_job` removes it, once it has succeeded (or failed for good). A new worker skips every job whose
 # in-progress key still exists, whoever set it, so a job whose worker died waits for the
 # key to expire. The expiry, from the installed `arq/worker.py`:
 
