@@ -40,8 +40,11 @@ SYSTEM_TOPS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 OWN_MOUNTS = ("/dev", "/proc", "/etc")  # made by bubblewrap itself
 ETC_FROM_HOST = ("ld.so.cache", "ld.so.conf", "localtime")
 SUBMISSION_USER = "submission"
-# As root the supervisor keeps only what it needs to start the submission as its own uid.
-ROOT_CAPS = ("CAP_SETUID", "CAP_SETGID")
+# As root the supervisor keeps only what it needs to start the submission as its own uid
+# and, for a restartable run, to signal it (a crash, a graceful stop): the submission's
+# uid is not the supervisor's, and the PID namespace limits CAP_KILL to the run's own
+# processes. The submission loses all three when it drops to its uid.
+ROOT_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_KILL")
 
 
 def runtime_paths() -> list[str]:

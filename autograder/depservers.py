@@ -17,8 +17,9 @@ What is recorded, all with ``time.monotonic()`` (one clock for every process):
 
 - upstream: every request (path, start, end) and the peak number in flight at once
   (the row source and the hanging quotes keep figures of their own: ``slowupstreams.py``);
-- SMTP: every delivered message (recipients, subject, when it arrived and was accepted,
-  and the audit-log lines present when it arrived) and the peak number in flight.
+- SMTP: every delivered message (recipients, subject, Message-ID, when it arrived and was
+  accepted, and the audit-log lines present when it arrived), the messages in flight
+  (arrived, not yet accepted: a sender that dies then loses them) and the peak in flight.
 """
 
 from __future__ import annotations
@@ -140,6 +141,7 @@ class SlowMailbox:
         self.in_flight = 0
         self.peak = 0
         self.messages: list[dict[str, Any]] = []
+        self.pending: list[dict[str, Any]] = []  # arrived, not yet accepted
 
     def reset(self) -> None:
         self.peak = self.in_flight
@@ -156,19 +158,25 @@ class SlowMailbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         arrived = time.monotonic()
         audit_then = self._audit_lines()  # read before the delay: "written before sending"
+        msg = message_from_bytes(envelope.original_content or envelope.content)
+        subject = str(make_header(decode_header(msg.get("Subject", ""))))
+        # A message whose sender goes away during the delay is never accepted: aiosmtpd
+        # cancels this handler when the connection is lost, and nothing is recorded.
+        pending = {"subject": subject, "arrived": arrived}
+        self.pending.append(pending)
         self.in_flight += 1
         self.peak = max(self.peak, self.in_flight)
         try:
             await asyncio.sleep(SMTP_DELAY)
         finally:
             self.in_flight -= 1
-        msg = message_from_bytes(envelope.original_content or envelope.content)
-        subject = str(make_header(decode_header(msg.get("Subject", ""))))
+            self.pending.remove(pending)
         self.messages.append(
             {
                 "rcpt_tos": list(envelope.rcpt_tos),
                 "mail_from": envelope.mail_from,
                 "subject": subject,
+                "message_id": str(msg.get("Message-ID", "")).strip(),
                 "arrived": arrived,
                 "accepted": time.monotonic(),
                 "audit_lines_at_arrival": audit_then,
@@ -209,7 +217,11 @@ async def serve(upstream_fd: int, smtp_fd: int, audit_log: Path | None) -> None:
                     {
                         "upstream": {"peak": upstream.peak, "requests": upstream.requests},
                         "limited": upstream.limited.stats(),
-                        "smtp": {"peak": mailbox.peak, "messages": mailbox.messages},
+                        "smtp": {
+                            "peak": mailbox.peak,
+                            "messages": mailbox.messages,
+                            "in_flight": mailbox.pending,
+                        },
                         "smtp_listening": smtp_server is not None,
                         "slow": upstream.slow.stats(),
                     }

@@ -24,7 +24,7 @@ async def grade_async(exercise: Exercise, app_file: Path) -> Verdict:
     env = environment.describe()
     prepared = asyncio.create_task(asyncio.to_thread(exercise.prepare or (lambda: None)))
     try:
-        async with runner.running(app_file) as run:
+        async with runner.running(app_file, restartable=exercise.restartable) as run:
             log.info("%s: measuring", exercise.id)
             session = Session(run)
             session.prepared = await prepared

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import os
+import socket
 import stat
 import time
 from dataclasses import dataclass, field
@@ -101,6 +102,11 @@ class Run:
     harness_args: tuple[str, ...] = ()  # what to serve, if not APP_FILE's `app` (scan)
     reachable: tuple[str, ...] = ()  # folders the app imports from (scan)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)  # cancelled when it stops
+    # A restartable run (``restart.py``): the grader's end of the supervisor's command
+    # socket, and the harness's present status stream (fed EOF when the app exits).
+    restartable: bool = False
+    restart_channel: socket.socket | None = None
+    status_stream: asyncio.StreamReader | None = None
 
     @property
     def audit_log(self) -> Path:
@@ -113,6 +119,11 @@ class Run:
     @property
     def output_file(self) -> Path:
         return self.workdir / "output.log"
+
+    @property
+    def jobs_dir(self) -> Path:
+        """A restartable run's state directory (``JOBS_DIR``): it survives the restarts."""
+        return self.workdir / "jobs"
 
     @property
     def home(self) -> Path:

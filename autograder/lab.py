@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 
 import psutil
 
-from autograder import proctree, runner
+from autograder import proctree, restart, runner
 from autograder.burst import Burst
 from autograder.load import HOST, Request, Response
 from autograder.session import Session
@@ -149,13 +149,29 @@ class LabApp:
 
     def kill(self, sig: int = signal.SIGKILL, *, wait_at_most: float = 10.0) -> int | None:
         """Send ``sig`` to the app's process (a crash, an OOM kill, a redeploy) and wait
-        until it has exited; the dependency servers keep running. Returns its exit code."""
+        until it has exited; the dependency servers keep running. Returns its exit code
+        (None if it had to be killed after ``wait_at_most``). A restartable app (``serve(...,
+        restartable=True)``) is signalled by its supervisor, as the grader does: SIGKILL
+        takes its whole process group, and :meth:`start_again` starts it again."""
         process = self.run.app_process
         assert process is not None
+        if self.run.restartable:
+            code, _ = run(restart.stop_app(self.run, sig, wait_at_most=wait_at_most))
+            return code
         if process.returncode is None:
             for p in self.processes():
                 proctree.kill_tree(p.pid, sig)  # the harness leads a session: its children too
         return run(asyncio.wait_for(process.wait(), wait_at_most), wait_at_most + 1)
+
+    def start_again(self) -> float:
+        """Start the same file again after :meth:`kill` (same port, dependency servers and
+        ``JOBS_DIR``); wait until it serves. Returns the seconds it took."""
+        return run(restart.start_again(self.run))
+
+    @property
+    def jobs_dir(self) -> Path:
+        """A restartable app's state directory (``JOBS_DIR``): it survives restarts."""
+        return self.run.jobs_dir
 
     def processes(self) -> list[psutil.Process]:
         """The app's process (and its children) under host pids."""
@@ -168,9 +184,18 @@ class LabApp:
 
 
 @contextlib.contextmanager
-def serve(app_file: str | Path, *, ready_within: float = 60.0) -> Iterator[LabApp]:
-    """Serve ``app_file`` (a module with ``app``) in its own process; stop it on exit."""
-    cm = runner.running(Path(app_file))
+def serve(
+    app_file: str | Path,
+    *,
+    ready_within: float = 60.0,
+    restartable: bool = False,
+    env: dict[str, str] | None = None,
+) -> Iterator[LabApp]:
+    """Serve ``app_file`` (a module with ``app``) in its own process; stop it on exit.
+
+    ``restartable``: the app gets a ``JOBS_DIR`` that survives :meth:`LabApp.kill` and
+    :meth:`LabApp.start_again`; ``env`` adds settings to its environment."""
+    cm = runner.running(Path(app_file), restartable=restartable, env=env)
     served = run(cm.__aenter__(), ready_within)
     app = LabApp(served, cm)
     _live.add(app)

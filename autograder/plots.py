@@ -46,12 +46,17 @@ def timeline(
     ax: Axes | None = None,
     title: str = "Request timeline",
     cut_off_ms: float | None = None,
+    events: Sequence[dict[str, Any]] = (),
+    emails_ms: Sequence[float] = (),
 ) -> Axes:
     """One horizontal bar per request, from when it was sent to when its answer arrived.
 
     Requests served together stack up as bars of equal length; requests served one
     after another form a staircase; waves (a thread limiter) form blocks. A request
     never answered is drawn grey up to ``cut_off_ms`` (or the last answer).
+
+    ``events`` (``{"at_ms", "what"}``: a SIGKILL, a restart) are dashed vertical lines;
+    ``emails_ms`` are the times the SMTP server accepted an email, ticks under the bars.
     """
     rows = sorted(
         _as_bars(bars), key=lambda b: (b["end_ms"] is None, b["end_ms"] or 0.0, b["start_ms"])
@@ -66,9 +71,23 @@ def timeline(
         else:
             colour = OK_COLOUR if b["status"] and b["status"] < 400 else BAD_COLOUR
         ax.barh(i, end - b["start_ms"], left=b["start_ms"], height=0.8, color=colour)
+    if events:  # a crash's timeline spans seconds: a request of a few ms needs a dot to be seen
+        ax.plot([b["start_ms"] for b in rows], range(len(rows)), ".", color=OK_COLOUR, markersize=4)
+    for event in events:
+        ax.axvline(event["at_ms"], color="black", linestyle="--", linewidth=1)
+        ax.annotate(
+            event["what"], (event["at_ms"], len(rows) - 0.4), rotation=90, fontsize=8,
+            xytext=(3, -3), textcoords="offset points", va="top",
+        )
+    bottom = -0.6
+    if emails_ms:
+        bottom = -1.6
+        ax.plot(list(emails_ms), [-1.0] * len(emails_ms), "|", color=OK_COLOUR, markersize=10,
+                label="email accepted by the SMTP server")
+        ax.legend(loc="upper center", fontsize=8, framealpha=0.9)
     ax.set_xlabel("time since the first request was sent (ms)")
     ax.set_ylabel("request (sorted by finish)")
-    ax.set_ylim(-0.6, len(rows) - 0.4)
+    ax.set_ylim(bottom, len(rows) - 0.4)
     ax.set_xlim(left=0)
     if len(rows) > 30:
         ax.set_yticks([])

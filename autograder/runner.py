@@ -68,18 +68,22 @@ async def running(
     env: dict[str, str] | None = None,
     harness_args: tuple[str, ...] = (),
     reachable: tuple[str, ...] = (),
+    restartable: bool = False,
 ) -> AsyncIterator[Run]:
     """Serve ``app_file`` beside fresh dependency servers; always stop and clean up.
 
     ``env`` adds settings to the app's environment (the grader's own variables win);
     ``harness_args`` go to ``autograder.serve`` (what to import, what to watch);
-    ``reachable`` are folders the app's uid must be able to read in the sandbox.
+    ``reachable`` are folders the app's uid must be able to read in the sandbox;
+    ``restartable``: the submission gets a state directory (``JOBS_DIR``) and the grader
+    may crash it and start it again (``restart.py``).
     Raises :class:`SubmissionFailed` when the submission cannot serve.
     """
     run = _new_run(app_file)
     run.extra_env = dict(env or {})
     run.harness_args = tuple(harness_args)
     run.reachable = tuple(reachable)
+    run.restartable = restartable
     try:
         conf = await asyncio.to_thread(environment.confinement)
         _note_once(conf)
@@ -144,6 +148,8 @@ async def stop(run: Run) -> None:
         await asyncio.to_thread(run.cgroups.remove)
     if run.uid is not None:
         await asyncio.to_thread(workdir.remove_owned_by, run.uid)
+    if run.restart_channel is not None:
+        run.restart_channel.close()
     if run.slot is not None:
         run.slot.release()
     shutil.rmtree(run.workdir, ignore_errors=True)

@@ -130,20 +130,32 @@ def supervise(spec: SandboxSpec) -> int:
     env["SMTP_HOST"] = "127.0.0.1"
     env["SMTP_PORT"] = str(ports["smtp"])
     output = spec.output_fd
-    app = subprocess.Popen(
-        spec.app_argv,
-        stdin=subprocess.DEVNULL,
-        stdout=output,
-        stderr=output,
-        pass_fds=spec.app_fds,
-        env=env,
-        start_new_session=True,
-        preexec_fn=lambda: _confine(spec),
-    )
-    for fd in (output, *spec.app_fds, *spec.cgroup_fds):  # the status pipe must reach EOF
-        os.close(fd)
+
+    def start_app(argv: tuple[str, ...], fds: tuple[int, ...]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=output,
+            pass_fds=fds,
+            env=env,
+            start_new_session=True,
+            preexec_fn=lambda: _confine(spec),
+        )
+
+    app = start_app(spec.app_argv, spec.app_fds)
+    # The status pipe must reach EOF when the app dies; a restartable run keeps the
+    # listening socket, the output file and the cgroup files for the next start.
+    kept = (output, spec.app_fds[0], *spec.cgroup_fds) if spec.restart_fd is not None else ()
+    for fd in (output, *spec.app_fds, *spec.cgroup_fds):
+        if fd not in kept:
+            os.close(fd)
     tell({"app_pid": app.pid})
     try:
+        if spec.restart_fd is not None:
+            from autograder.sandbox_restart import supervise_restarts
+
+            supervise_restarts(spec, app, deps, tell, start_app)
         while True:
             try:
                 pid, status = os.waitpid(-1, 0)

@@ -30,6 +30,9 @@ class SandboxSpec:
     # cgroup.procs files opened by the grader (the sandbox has no /sys): the submission
     # joins them by writing to these descriptors
     cgroup_fds: tuple[int, ...] = field(default=())
+    # A restartable run: the grader's end of a socket pair on which it asks the supervisor
+    # to signal the submission or start it again (``sandbox_restart.py``).
+    restart_fd: int | None = None
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))

@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -62,6 +63,7 @@ def _spec(
     control_w: int,
     output: int,
     cgroup_fds: tuple[int, ...],
+    restart_fd: int | None = None,
 ) -> SandboxSpec:
     conf = environment.confinement()
     env = child_env(run)
@@ -91,12 +93,18 @@ def _spec(
             str(run.report_file),
             *run.harness_args,
         ),
-        app_env={**run.extra_env, **env, "AUDIT_LOG": str(run.audit_log)},
+        app_env={
+            **run.extra_env,
+            **env,
+            "AUDIT_LOG": str(run.audit_log),
+            **({"JOBS_DIR": str(run.jobs_dir)} if run.restartable else {}),
+        },
         app_fds=(app_fd, status_w),
         output_fd=output,
         uid=run.uid,
         nproc=conf.task_limit,
         cgroup_fds=cgroup_fds,
+        restart_fd=restart_fd,
     )
 
 
@@ -137,8 +145,23 @@ async def start(run: Run) -> asyncio.StreamReader:
         os.open(p, os.O_WRONLY | os.O_CLOEXEC)
         for p in (run.cgroups.procs_files() if run.cgroups else [])
     )
+    restart_fds: tuple[int, ...] = ()
+    theirs = None
+    if run.restartable:
+        run.restart_channel, theirs = socket.socketpair()
+        theirs.set_inheritable(True)
+        restart_fds = (theirs.fileno(),)
     app_file = workdir.served_file(run)
-    spec = _spec(run, app_file, app_sock.fileno(), status_w, control_w, output, cgroup_fds)
+    spec = _spec(
+        run,
+        app_file,
+        app_sock.fileno(),
+        status_w,
+        control_w,
+        output,
+        cgroup_fds,
+        restart_fds[0] if restart_fds else None,
+    )
     try:
         run.supervisor = await asyncio.create_subprocess_exec(
             *sandbox_prefix(run, app_file),
@@ -149,7 +172,7 @@ async def start(run: Run) -> asyncio.StreamReader:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=output,
-            pass_fds=(app_sock.fileno(), status_w, control_w, output, *cgroup_fds),
+            pass_fds=(app_sock.fileno(), status_w, control_w, output, *cgroup_fds, *restart_fds),
             env=spec.deps_env,
             cwd=run.workdir,
             start_new_session=True,  # the grader's own group is not the sandbox's
@@ -160,8 +183,11 @@ async def start(run: Run) -> asyncio.StreamReader:
         for fd in (status_w, control_w, output, *cgroup_fds):
             os.close(fd)
         app_sock.close()
+        if theirs is not None:
+            theirs.close()
     control = await _pipe_reader(control_r)
     status = await _pipe_reader(status_r)
+    run.status_stream = status
     line = await asyncio.wait_for(control.readline(), READY_TIMEOUT)
     ports = json.loads(line or b"{}").get("ports")
     if not ports:
@@ -189,12 +215,20 @@ async def _follow(run: Run, control: asyncio.StreamReader, status: asyncio.Strea
                     run.app_process.pid = event["app_pid"]
                 elif "app_exit" in event:
                     run.app_process.exited(int(event["app_exit"]))
-                    break
+                    _status_ends(run)
+                    if not run.restartable:  # else it may be started again
+                        break
         else:
             run.app_process.exited(-signal.SIGKILL)  # the supervisor is gone: so is the app
     finally:
-        # bubblewrap keeps a copy of the status pipe open: its end is the app's exit, not EOF.
+        _status_ends(run)
         status.feed_eof()
+
+
+def _status_ends(run: Run) -> None:
+    """bubblewrap keeps a copy of the status pipe open: its end is the app's exit, not EOF."""
+    if run.status_stream is not None and not run.status_stream.at_eof():
+        run.status_stream.feed_eof()
 
 
 async def _watch_limits(run: Run) -> None:
@@ -221,15 +255,17 @@ async def wait_ready(run: Run, status: asyncio.StreamReader) -> None:
         deps.cancel()
 
 
-async def _app_ready(run: Run, status: asyncio.StreamReader) -> None:
-    """Read the harness's status lines until ``ready``; explain any other ending."""
+async def _app_ready(run: Run, status: asyncio.StreamReader, *, since: float | None = None) -> None:
+    """Read the harness's status lines until ``ready``; explain any other ending.
+    ``since``: when this start began (a restart's; the run's own by default)."""
     assert run.app_process is not None
+    started = run.started if since is None else since
     deadline = time.monotonic() + READY_TIMEOUT
     imported = False
     while True:
         budget = deadline - time.monotonic()
         if not imported:
-            budget = min(budget, IMPORT_TIMEOUT - (time.monotonic() - run.started))
+            budget = min(budget, IMPORT_TIMEOUT - (time.monotonic() - started))
         try:
             line = await asyncio.wait_for(status.readline(), max(budget, 0.01))
         except TimeoutError:

@@ -18,11 +18,15 @@ def prepare(run: Run) -> None:
     grader's files there (the directory is not its own) nor read other runs' directories."""
     run.workdir.chmod(0o711)
     run.home.mkdir(mode=0o700)
+    owned = [run.home, run.audit_log, run.report_file]
+    if run.restartable:
+        run.jobs_dir.mkdir(mode=0o700)
+        owned.append(run.jobs_dir)
     run.audit_log.touch(mode=0o644)  # the dependency servers read it (uid of their own)
     run.report_file.touch(mode=0o600)
     run.output_file.touch(mode=0o600)
     if run.uid is not None:
-        for path in (run.home, run.audit_log, run.report_file):
+        for path in owned:
             os.chown(path, run.uid, run.uid)
 
 

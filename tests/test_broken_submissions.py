@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from autograder import runner
+from autograder.startup import READY_TIMEOUT
 from tests.conftest import ROOT, grade_json, leftover_processes
 
 pytestmark = pytest.mark.slow
@@ -32,6 +33,16 @@ CASES = {
     "dies_mid_run.py": ("exited with status 7", "while it was being graded"),
     "lifespan_raises.py": ("lifespan startup failed", "REPORTS_DB is not configured"),
 }
+# durable-jobs (the grader crashes and restarts the service): file -> words, as above
+DURABLE = {
+    "durable_no_worker.py": ("no email reached the mail server at all", "is a worker sending"),
+    "durable_corrupts_state.py": (
+        "did not start again", "lifespan startup failed", "file is not a database",
+    ),
+    "durable_hangs_after_restart.py": (
+        "did not start again", f"did not start serving within {READY_TIMEOUT:.0f} s",
+    ),
+}
 KNOWN_VAGUE: set[str] = set()  # cases whose message does not yet name what happened
 
 
@@ -39,9 +50,9 @@ def failing_messages(verdict: dict) -> str:
     return "\n".join(c["message"] for c in verdict["checks"] if not c["passed"])
 
 
-def grade_timed(path: Path) -> tuple[int, dict, float]:
+def grade_timed(path: Path, exercise: str = EXERCISE) -> tuple[int, dict, float]:
     t0 = time.monotonic()
-    code, verdict = grade_json(EXERCISE, path)
+    code, verdict = grade_json(exercise, path)
     return code, verdict, time.monotonic() - t0
 
 
@@ -70,6 +81,19 @@ def test_broken_submission_fails_with_a_reason(name: str):
     messages = failing_messages(verdict)
     for words in CASES[name]:
         assert words in messages, messages
+
+
+@pytest.mark.parametrize("name", sorted(DURABLE))
+def test_a_service_that_breaks_across_its_restart_is_told_why(name: str):
+    """It served before the crash; after the restart it cannot or will not: the verdict says
+    what happened, in time, and the restarted process is gone with the run."""
+    code, verdict, took = grade_timed(BROKEN / name, "durable-jobs")
+    assert_failed_in_time(code, verdict, took)
+    checks = {c["name"]: c for c in verdict["checks"]}
+    assert not checks["survives-crash"]["passed"], checks
+    for words in DURABLE[name]:
+        assert words in checks["survives-crash"]["message"], checks["survives-crash"]
+    assert leftover_processes() == []
 
 
 def test_lifespan_failure_still_fails_in_time():

@@ -24,6 +24,7 @@ from autograder.depservers import weather_body
 from autograder.drills import (
     fix_scenarios,
     predict,
+    predict_jobs,
     predict_lifecycle,
     predict_limits,
     predict_stalls,
@@ -71,6 +72,7 @@ def test_there_are_enough_drills_of_each_kind():
         *predict_stalls.DRILLS,
         *predict_limits.DRILLS,
         *predict_lifecycle.DRILLS,
+        *predict_jobs.DRILLS,
         *spot_fix.DRILLS,
         *questions.DRILLS,
         *questions_production.DRILLS,

@@ -1,4 +1,4 @@
-"""The spot-and-fix drills on upstreams: each starter fails on its named check, every valid
+"""The newer spot-and-fix drills (upstreams, a crash): each starter fails on its named check, every valid
 fix passes, and each wrong fix fails on the check it was written to fall foul of.
 
 The valid and wrong fixes beyond the drill's own reference live in ``tests/drills_fixes/<id>/``.
@@ -24,6 +24,9 @@ CASES = [
     ("fix-hung-upstream", "reference", None),
     ("fix-hung-upstream", "async_timeout.py", None),
     ("fix-hung-upstream", "wrong_wait_for_thread.py", "cleanup"),
+    ("fix-lost-on-crash", "reference", None),
+    ("fix-lost-on-crash", "lease.py", None),
+    ("fix-lost-on-crash", "wrong_claims_never_released.py", "survives-crash"),
 ]
 
 

@@ -28,6 +28,7 @@ STARTERS = {
     "timeouts": ({"deadline", "healthy-fast", "cleanup"}, None),
     "fan-out": ({"fans-out"}, None),
     "starved-health": ({"health-fast", "downloads-fast"}, None),
+    "durable-jobs": ({"survives-crash"}, None),
 }
 
 

@@ -140,6 +140,8 @@ def test_confined_to_its_own_directory_and_loopback():
     assert not seen["create_in_run_dir"] and not seen["append_to_grader_output"], seen
     if CONF.own_uid:
         assert seen["uid"] != 0 and seen["euid"] != 0
+        # the supervisor's CAP_SETUID/SETGID/KILL stay with it: the submission has none
+        assert seen["capabilities"] == {"effective": 0, "permitted": 0, "ambient": 0}, seen
         for what in ("create_in_repo", "create_in_solutions", "append_to_solution"):
             assert not seen[what], (what, seen)
         assert not seen["append_to_harness"], seen

@@ -83,3 +83,15 @@ def test_lag_samples_are_stems_in_milliseconds():
 def test_png_is_a_png():
     data = plots.png(plots.burst_figure(burst(probe="loop"), "t"), dpi=40)
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_a_crash_timeline_marks_what_the_grader_did_and_each_email():
+    bars = [{"start_ms": 0.0, "end_ms": 2.0, "status": 202}, {"start_ms": 30.0, "end_ms": 31.0, "status": 202}]
+    events = [{"at_ms": 400, "what": "SIGKILL"}, {"at_ms": 1200, "what": "serving again"}]
+    ax = plots.timeline(bars, events=events, emails_ms=[300, 1500])
+    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert sorted(line.get_xdata()[0] for line in dashed) == [400, 1200]
+    assert [t.get_text() for t in ax.texts] == ["SIGKILL", "serving again"]
+    ticks = [line for line in ax.get_lines() if line.get_marker() == "|"]
+    assert list(ticks[0].get_xdata()) == [300, 1500]
+    assert ax.get_xlim()[1] >= 1500  # the axis spans the whole crash, not the requests only

@@ -55,6 +55,8 @@ def timeline_png(verdict: Verdict) -> bytes | None:
         bars,
         title=f"{verdict.exercise}: the grader's requests to your service",
         cut_off_ms=waited if isinstance(waited, int | float) else None,
+        events=verdict.metrics.get("events") or (),
+        emails_ms=verdict.metrics.get("emails_ms") or (),
     )
     figure = ax.get_figure(root=True)
     assert isinstance(figure, Figure)
@@ -75,6 +77,12 @@ def timeline_caption(verdict: Verdict) -> str:
         "answered with an error status. Grey: no answer; the grader stopped waiting "
         f"there{stopped}, or the connection broke. Bars of equal length side by side: "
         "requests served at the same time; a staircase: served one after another."
+        + (
+            " Dashed lines: what the grader did to your service (a SIGKILL, a SIGTERM) and "
+            "when it served again; ticks under the bars: each email the SMTP server accepted."
+            if verdict.metrics.get("events")
+            else ""
+        )
     )
 
 

@@ -7,6 +7,7 @@ import random
 from autograder.drills import (
     KINDS,
     predict,
+    predict_jobs,
     predict_lifecycle,
     predict_limits,
     predict_stalls,
@@ -25,6 +26,7 @@ _ALL: list[Drill] = [
     *predict_stalls.DRILLS,
     *predict_limits.DRILLS,
     *predict_lifecycle.DRILLS,
+    *predict_jobs.DRILLS,
     *spot_fix.DRILLS,
     *questions.DRILLS,
     *questions_production.DRILLS,

@@ -35,6 +35,7 @@ class PredictDrill:
     measure: Measure
     explanation: str  # two sentences: why the figure is what it is
     kind: str = "predict"
+    restartable: bool = False  # the measure crashes the snippet and starts it again
 
     @property
     def path(self) -> Path:
@@ -59,7 +60,7 @@ class PredictDrill:
 
     def run(self) -> Measurement:
         """Serve the snippet, send the load, measure (about 1-3 s)."""
-        with lab.serve(self.path) as app:
+        with lab.serve(self.path, restartable=self.restartable) as app:
             return self.measure(app)
 
     def score(self, predicted: Value, measured: Measurement) -> Score:

@@ -17,7 +17,7 @@ from autograder.checks import Check
 from autograder.drills import fix_scenarios as fx
 from autograder.drills import fix_upstreams as fu
 from autograder.drills.fix_scenarios import LAG_LIMIT, SIGNUPS, TOTAL_LIMIT, N
-from autograder.judges import Exercise
+from autograder.judges import Exercise, durable_jobs
 from autograder.judges import background_tasks as staggered
 from autograder.session import Figures, Session
 from autograder.verdict import Verdict
@@ -169,5 +169,23 @@ DRILLS: list[SpotFixDrill] = [
         fu.measure_hung,
         fu.judge_hung,
         fails_on="deadline",
+    ),
+    SpotFixDrill(
+        "fix-lost-on-crash",
+        "Confirmations that go missing after a crash",
+        "Orders are safe in a job table, and most confirmations go out. But after each crash "
+        "of the order service (the OOM killer, twice last week) a few customers never get "
+        "theirs, though their orders were accepted and nothing failed in the logs.",
+        Exercise(
+            id="fix-lost-on-crash",
+            title="Confirmations that go missing after a crash",
+            summary="the durable-jobs scenario: orders, a SIGKILL mid-send, a restart, then "
+            "a SIGTERM; every accepted order emailed, with one Message-ID per order",
+            checks=durable_jobs.EXERCISE.checks,
+            measure=durable_jobs.measure,
+            judge=durable_jobs.judge,
+            restartable=True,
+        ),
+        fails_on="survives-crash",
     ),
 ]

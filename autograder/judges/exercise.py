@@ -19,3 +19,5 @@ class Exercise:
     judge: Callable[[Figures], list[Check]]
     # Work done in a thread while the submission starts (its result: ``Session.prepared``).
     prepare: Callable[[], object] | None = None
+    # Served with a state directory and restartable (``autograder/restart.py``).
+    restartable: bool = False

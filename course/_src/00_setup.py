@@ -18,6 +18,7 @@
 # | [05 CPU-bound work](05_cpu_bound.ipynb) | the GIL, `to_thread` vs a process pool | `cpu-bound` | `predict-cpu-in-async` |
 # | [06 production](06_production.ipynb) | finding the blocker in a running service | (all of them) | `fix-file-write`, `fix-lock-serialises` |
 # | [07 more stalls](07_more_stalls.ipynb) | streaming, fan-out, timeouts, a starved `/health`; a database pool | `streaming`, `fan-out`, `timeouts`, `starved-health` | `predict-stream-blocking-generator`, `predict-fanout-429`, `predict-timeout-around-thread`, `predict-starved-health` |
+# | [08 durable jobs](08_durable_jobs.ipynb) | one crash, four queues (`BackgroundTasks`, huey, a lease table, arq on Redis): lost, twice, time to recover | `durable-jobs` | `predict-crash-bgtasks`, `predict-crash-huey`, `fix-lost-on-crash` |
 # | [09 drills](09_drills.ipynb) | every drill, in the notebook | | all |
 # | [10 capstone](10_capstone.ipynb) | scan an unfamiliar service: three stalls found, fixed, scanned again | | `fix-blocking-middleware`, `fix-tiny-executor` |
 #

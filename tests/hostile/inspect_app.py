@@ -28,6 +28,17 @@ def _can_append(path: Path) -> bool:
         return False
 
 
+def _capabilities() -> dict[str, int]:
+    """The effective, permitted and ambient capability sets, from /proc (0: none)."""
+    wanted = {"CapEff": "effective", "CapPrm": "permitted", "CapAmb": "ambient"}
+    out = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in wanted:
+            out[wanted[key]] = int(value.strip(), 16)
+    return out
+
+
 @app.get("/inside")
 def inside(repo: str):
     root = Path(repo)
@@ -35,6 +46,7 @@ def inside(repo: str):
         "uid": os.getuid(),
         "euid": os.geteuid(),
         "ppid": os.getppid(),
+        "capabilities": _capabilities(),
         "interfaces": [name for _, name in socket.if_nameindex()],
         "visible_pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
         "cwd": os.getcwd(),

@@ -1,0 +1,142 @@
+"""Wrong: a job table whose worker deletes the job, then sends: a crash mid-send loses it."""
+
+# expect-fail: survives-crash
+
+import asyncio
+import contextlib
+import logging
+import os
+import smtplib
+import sqlite3
+import time
+import uuid
+from email.message import EmailMessage
+from pathlib import Path
+
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+SMTP_HOST = os.environ["SMTP_HOST"]
+SMTP_PORT = int(os.environ["SMTP_PORT"])
+DB = Path(os.environ.get("JOBS_DIR", ".")) / "jobs.sqlite3"
+WORKERS = 4
+LEASE = 30.0  # seconds a claim holds before another worker may take the job over
+POLL = 0.2
+ME = uuid.uuid4().hex  # this process's name on its leases
+
+log = logging.getLogger("orders")
+
+
+def connect() -> sqlite3.Connection:
+    conn = sqlite3.connect(DB, timeout=10, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    return conn
+
+
+def init() -> None:
+    with contextlib.closing(connect()) as db:
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS jobs (order_id TEXT PRIMARY KEY, state TEXT NOT NULL,"
+            " owner TEXT, lease_until REAL)"
+        )
+        # This is the only process: whatever an earlier one had claimed is unfinished.
+        db.execute(
+            "UPDATE jobs SET state = 'queued', owner = NULL, lease_until = NULL"
+            " WHERE state = 'running' AND owner != ?",
+            (ME,),
+        )
+
+
+def enqueue(order_id: str) -> None:
+    with contextlib.closing(connect()) as db:
+        db.execute("INSERT OR IGNORE INTO jobs VALUES (?, 'queued', NULL, NULL)", (order_id,))
+
+
+def claim() -> str | None:
+    with contextlib.closing(connect()) as db:
+        db.execute("BEGIN IMMEDIATE")
+        row = db.execute(
+            "SELECT order_id FROM jobs WHERE (state = 'queued' AND coalesce(lease_until, 0) < ?)"
+            " OR (state = 'running' AND lease_until < ?) ORDER BY rowid LIMIT 1",
+            (time.time(), time.time()),
+        ).fetchone()
+        if row is not None:
+            db.execute(
+                "UPDATE jobs SET state = 'running', owner = ?, lease_until = ? WHERE order_id = ?",
+                (ME, time.time() + LEASE, row[0]),
+            )
+        db.execute("COMMIT")
+    return row[0] if row else None
+
+
+def finish(order_id: str, *, ok: bool) -> None:
+    with contextlib.closing(connect()) as db:
+        if ok:
+            db.execute("UPDATE jobs SET state = 'done' WHERE order_id = ?", (order_id,))
+        else:  # retried a little later
+            db.execute(
+                "UPDATE jobs SET state = 'queued', owner = NULL, lease_until = ? WHERE order_id = ?",
+                (time.time() + 1.0, order_id),
+            )
+
+
+def delete(order_id: str) -> None:
+    with contextlib.closing(connect()) as db:
+        db.execute("DELETE FROM jobs WHERE order_id = ?", (order_id,))
+
+
+def send_confirmation(order_id: str) -> bool:
+    msg = EmailMessage()
+    msg["From"] = "shop@example.com"
+    msg["To"] = "orders@example.com"
+    msg["Subject"] = f"Order {order_id} confirmed"
+    msg["Message-ID"] = f"<order-{order_id}@shop.example.com>"
+    msg.set_content(f"Order {order_id} is on its way.")
+    try:
+        with smtplib.SMTP(SMTP_HOST, SMTP_PORT, timeout=10) as smtp:
+            smtp.send_message(msg)
+        return True
+    except (OSError, smtplib.SMTPException):
+        log.exception("confirmation email for order %s failed", order_id)
+        return False
+
+
+stopping = asyncio.Event()
+wake = asyncio.Event()
+
+
+async def worker() -> None:
+    while not stopping.is_set():
+        wake.clear()
+        order_id = await asyncio.to_thread(claim)
+        if order_id is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), POLL)
+            continue
+        # Not cancelled at shutdown: the job in hand is finished, then marked.
+        await asyncio.to_thread(delete, order_id)  # taken off the table, then sent
+        await asyncio.to_thread(send_confirmation, order_id)
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI):
+    await asyncio.to_thread(init)
+    workers = [asyncio.create_task(worker()) for _ in range(WORKERS)]
+    yield
+    stopping.set()
+    wake.set()
+    await asyncio.gather(*workers)
+
+
+app = FastAPI(lifespan=lifespan)
+
+
+class Order(BaseModel):
+    order_id: str
+
+
+@app.post("/orders", status_code=202)
+async def create_order(order: Order):
+    await asyncio.to_thread(enqueue, order.order_id)  # committed before the 202
+    wake.set()
+    return {"accepted": order.order_id}

@@ -1,0 +1,64 @@
+"""Wrong: huey's SqliteHuey in JOBS_DIR, its consumer's worker threads started in the lifespan.
+
+The queue survives a crash, and jobs still queued at a SIGKILL run after the restart. But
+huey's SQLite storage deletes a task from its table when a worker dequeues it, before
+running it: the jobs being sent at the SIGKILL exist nowhere any more, and are lost.
+Fails ``survives-crash``.
+"""
+
+# expect-fail: survives-crash
+
+import asyncio
+import contextlib
+import os
+import smtplib
+from email.message import EmailMessage
+from pathlib import Path
+
+from fastapi import FastAPI
+from huey import SqliteHuey
+from huey.consumer import Consumer
+from pydantic import BaseModel
+
+SMTP_HOST = os.environ["SMTP_HOST"]
+SMTP_PORT = int(os.environ["SMTP_PORT"])
+
+huey = SqliteHuey("orders", filename=str(Path(os.environ.get("JOBS_DIR", ".")) / "huey.db"))
+
+
+@huey.task(retries=3, retry_delay=1)
+def send_confirmation(order_id: str) -> None:
+    msg = EmailMessage()
+    msg["From"] = "shop@example.com"
+    msg["To"] = "orders@example.com"
+    msg["Subject"] = f"Order {order_id} confirmed"
+    msg["Message-ID"] = f"<order-{order_id}@shop.example.com>"
+    msg.set_content(f"Order {order_id} is on its way.")
+    with smtplib.SMTP(SMTP_HOST, SMTP_PORT, timeout=10) as smtp:
+        smtp.send_message(msg)
+
+
+class InProcessConsumer(Consumer):
+    def _set_signal_handlers(self) -> None:
+        pass  # uvicorn owns SIGTERM and SIGINT in this process
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI):
+    consumer = InProcessConsumer(huey, workers=4, worker_type="thread", periodic=False)
+    consumer.start()
+    yield
+    await asyncio.to_thread(consumer.stop, graceful=True)
+
+
+app = FastAPI(lifespan=lifespan)
+
+
+class Order(BaseModel):
+    order_id: str
+
+
+@app.post("/orders", status_code=202)
+async def create_order(order: Order):
+    await asyncio.to_thread(send_confirmation, order.order_id)  # enqueued (committed) first
+    return {"accepted": order.order_id}

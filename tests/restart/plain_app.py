@@ -1,0 +1,5 @@
+"""Serves without a state directory."""
+
+from fastapi import FastAPI
+
+app = FastAPI()
