@@ -24,11 +24,10 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from autograder import lab, restart, runner
+from autograder.judges.durable_jobs import emails_of, smtp_records, wait_mid_send
 from autograder.load import Request
 from autograder.session import Session
 
-RECIPIENT = "orders@example.com"
-FRESH = 0.15  # a send that reached the mail server this recently is in flight
 KILL_WAIT = 5.0  # the longest we wait for a send in flight before killing anyway
 STOP_WAIT = 5.0  # the longest a signalled service may take to exit (then SIGKILL)
 SETTLE = 1.0  # after the last owed email: time for a late duplicate to show
@@ -102,26 +101,8 @@ class CrashDrill:
 def _emails(
     messages: Sequence[dict[str, Any]], ids: Sequence[str]
 ) -> dict[str, list[dict[str, Any]]]:
-    """Each order's accepted emails; ``ids`` are distinct and none is a prefix of another."""
-    mine = [m for m in messages if RECIPIENT in [r.lower() for r in m["rcpt_tos"]]]
-    return {i: [m for m in mine if f"{i} " in f"{m['subject']} "] for i in ids}
-
-
-async def _smtp(s: Session) -> dict[str, Any]:
-    smtp: dict[str, Any] = (await s.deps_stats())["smtp"]
-    return smtp
-
-
-async def _wait_mid_send(s: Session, ids: Sequence[str]) -> None:
-    """Until one order was delivered and another reached the mail server < FRESH ago."""
-    deadline = time.monotonic() + KILL_WAIT
-    while time.monotonic() < deadline and s.run.app_alive():
-        smtp = await _smtp(s)
-        now = time.monotonic()
-        fresh = [p for p in smtp["in_flight"] if now - p["arrived"] < FRESH]
-        if fresh and any(_emails(smtp["messages"], ids).values()):
-            return
-        await asyncio.sleep(0.01)
+    """Each order's accepted emails, matched as the grader matches them."""
+    return {i: emails_of(messages, i) for i in ids}
 
 
 async def _drill(
@@ -148,8 +129,8 @@ async def _drill(
         accepted = [
             r.request.json_body["order_id"] for r in responses if r.done and r.status == 202
         ]
-        await _wait_mid_send(s, ids)
-        smtp = await _smtp(s)
+        await wait_mid_send(s, ids, first_delivered=True, wait_at_most=KILL_WAIT)
+        smtp = await smtp_records(s)
         before = _emails(smtp["messages"], ids)
         sending = [p["subject"] for p in smtp["in_flight"]]
         killed_at = time.monotonic()
@@ -162,13 +143,13 @@ async def _drill(
             sending.append(f"(restart failed: {exc})")
 
         async def all_there() -> bool:
-            got = _emails((await _smtp(s))["messages"], accepted)
+            got = _emails((await smtp_records(s))["messages"], accepted)
             return all(got.values())
 
         if ready_at is not None:
             if await s.wait_until(all_there, wait_at_most=wait_at_most):
                 await asyncio.sleep(SETTLE)
-        emails = _emails((await _smtp(s))["messages"], ids)
+        emails = _emails((await smtp_records(s))["messages"], ids)
         return CrashDrill(
             name=name,
             orders=ids,

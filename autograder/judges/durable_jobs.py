@@ -37,7 +37,8 @@ STOP_LIMIT = 5.0  # SIGTERM: the service exits within this
 RECIPIENT = "orders@example.com"
 
 
-def _emails(messages: Sequence[dict], order_id: str) -> list[dict]:
+def emails_of(messages: Sequence[dict], order_id: str) -> list[dict]:
+    """The SMTP server's records of ``order_id``'s confirmations (to ``RECIPIENT``)."""
     return [
         m
         for m in messages
@@ -60,7 +61,7 @@ class _Window:
         return probe_latencies(probes, since=self.since, until=until, cut_off=self.probe.stopped_at)
 
 
-async def _smtp(s: Session) -> dict[str, Any]:
+async def smtp_records(s: Session) -> dict[str, Any]:
     smtp: dict[str, Any] = (await s.deps_stats())["smtp"]
     return smtp
 
@@ -77,16 +78,19 @@ def _accepted(responses: Sequence[Response]) -> list[str]:
     return [r.request.json_body["order_id"] for r in responses if r.done and r.status == 202]
 
 
-async def _wait_mid_send(s: Session, ids: Sequence[str], *, first_delivered: bool) -> list[str]:
+async def wait_mid_send(
+    s: Session, ids: Sequence[str], *, first_delivered: bool, wait_at_most: float = KILL_WAIT
+) -> list[str]:
     """Wait until one of ``ids`` is being sent (it reached the mail server less than
-    ``FRESH`` ago; after the first was delivered, if asked); the subjects in flight."""
-    deadline = time.monotonic() + KILL_WAIT
+    ``FRESH`` ago; after the first was delivered, if asked), at most ``wait_at_most``;
+    the subjects in flight then."""
+    deadline = time.monotonic() + wait_at_most
     while True:
-        smtp = await _smtp(s)
+        smtp = await smtp_records(s)
         now = time.monotonic()
         ours = [p for p in smtp["in_flight"] if any(i in p["subject"] for i in ids)]
         fresh = [p for p in ours if now - p["arrived"] < FRESH]
-        delivered = any(_emails(smtp["messages"], i) for i in ids)
+        delivered = any(emails_of(smtp["messages"], i) for i in ids)
         if fresh and (delivered or not first_delivered):
             return [p["subject"] for p in ours]
         if now >= deadline or not s.run.app_alive():
@@ -110,8 +114,8 @@ async def _recover(
     window = _Window(s)
 
     async def all_there() -> bool:
-        msgs = (await _smtp(s))["messages"]
-        return all(_emails(msgs, i) for i in owed)
+        msgs = (await smtp_records(s))["messages"]
+        return all(emails_of(msgs, i) for i in owed)
 
     done = await s.wait_until(all_there, wait_at_most=RECOVERY_LIMIT)
     took = time.monotonic() - ready
@@ -130,24 +134,24 @@ async def measure(s: Session) -> Figures:
     await s.send(Request("POST", "/orders", {"order_id": f"warmup-{tag}"}))
     crash = await _batch(s, ids)
     accepted = _accepted(crash)
-    in_flight = await _wait_mid_send(s, ids, first_delivered=True)
+    in_flight = await wait_mid_send(s, ids, first_delivered=True)
     lags += await window.close()
-    before = (await _smtp(s))["messages"]
+    before = (await smtp_records(s))["messages"]
     events.append((time.monotonic(), "SIGKILL"))
     await restart.stop_app(s.run, signal.SIGKILL, wait_at_most=STOP_LIMIT)
     killed_at = time.monotonic()
     extra["crash"] = {
         "orders_accepted": len(accepted),
-        "delivered_before_kill": sum(1 for i in accepted if _emails(before, i)),
+        "delivered_before_kill": sum(1 for i in accepted if emails_of(before, i)),
         "sending_at_kill": len(in_flight),
     }
     recovered, failed, lat = await _recover(s, accepted, events)
     lags += lat
-    msgs = (await _smtp(s))["messages"]
+    msgs = (await smtp_records(s))["messages"]
     extra["crash"].update(
         {
             "restart_failed": failed,
-            "delivered": sum(1 for i in accepted if _emails(msgs, i)),
+            "delivered": sum(1 for i in accepted if emails_of(msgs, i)),
             "recovered_s": None if recovered is None else round(recovered, 2),
             "down_s": round(time.monotonic() - killed_at, 2),
         }
@@ -160,14 +164,14 @@ async def measure(s: Session) -> Figures:
         window = _Window(s)
         term = await _batch(s, term_ids)
         term_accepted = _accepted(term)
-        sending = await _wait_mid_send(s, term_ids, first_delivered=False)
+        sending = await wait_mid_send(s, term_ids, first_delivered=False)
         lags += await window.close()
         events.append((time.monotonic(), "SIGTERM"))
         code, took = await restart.stop_app(s.run, signal.SIGTERM, wait_at_most=STOP_LIMIT)
-        at_exit = (await _smtp(s))["messages"]
+        at_exit = (await smtp_records(s))["messages"]
         recovered2, failed2, lat = await _recover(s, term_accepted, events)
         lags += lat
-        msgs = (await _smtp(s))["messages"]
+        msgs = (await smtp_records(s))["messages"]
         extra["graceful"] = {
             "orders_accepted": len(term_accepted),
             "sending_at_sigterm": len(sending),
@@ -176,14 +180,14 @@ async def measure(s: Session) -> Figures:
             ),
             "exited_s": round(took, 2) if code is not None else None,
             "restart_failed": failed2,
-            "delivered": sum(1 for i in term_accepted if _emails(msgs, i)),
-            "sent_twice": sum(1 for i in term_accepted if len(_emails(msgs, i)) > 1),
+            "delivered": sum(1 for i in term_accepted if emails_of(msgs, i)),
+            "sent_twice": sum(1 for i in term_accepted if len(emails_of(msgs, i)) > 1),
             "recovered_s": None if recovered2 is None else round(recovered2, 2),
         }
         responses += term
 
     everyone = [*ids, *(f"term-{tag}-{i}" for i in range(TERM_ORDERS))]
-    keys = {i: [m["message_id"] for m in _emails(msgs, i)] for i in everyone}
+    keys = {i: [m["message_id"] for m in emails_of(msgs, i)] for i in everyone}
     extra["emails"] = {
         "with_key": sum(1 for i in everyone for k in keys[i] if i in k),
         "total": sum(len(k) for k in keys.values()),
@@ -194,7 +198,7 @@ async def measure(s: Session) -> Figures:
     t0 = min((r.start for r in responses), default=time.monotonic())
     extra["events"] = [{"at_ms": round((t - t0) * 1000), "what": what} for t, what in events]
     extra["emails_ms"] = sorted(
-        round((m["accepted"] - t0) * 1000) for i in everyone for m in _emails(msgs, i)
+        round((m["accepted"] - t0) * 1000) for i in everyone for m in emails_of(msgs, i)
     )
     return s.figures(
         requests=responses,
