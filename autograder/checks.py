@@ -112,6 +112,25 @@ def each_took_at_least(name: str, responses: Sequence[Response], minimum: float)
     )
 
 
+def _each_answer(
+    name: str,
+    responses: Sequence[Response],
+    mismatch: Callable[[Response], str | None],
+    *,
+    what: str,
+) -> Check:
+    """Every answered response passes ``mismatch`` (None; else what was wrong with it)."""
+    answered = [r for r in responses if r.done]
+    if not answered:
+        return not_measured(name, f"none of the {what} was answered")
+    for r in answered:
+        if (wrong := mismatch(r)) is not None:
+            return Check(name, False, f"{r.request.method} {r.request.path} answered {wrong}")
+    skipped = len(responses) - len(answered)
+    tail = f" ({skipped} unanswered ones not checked)" if skipped else ""
+    return Check(name, True, f"all {len(answered)} answered {what} were correct{tail}")
+
+
 def bodies_match(
     name: str,
     responses: Sequence[Response],
@@ -120,22 +139,14 @@ def bodies_match(
     what: str,
 ) -> Check:
     """Every answered response has the expected status and JSON body."""
-    answered = [r for r in responses if r.done]
-    if not answered:
-        return not_measured(name, f"none of the {what} was answered")
-    for r in answered:
+
+    def mismatch(r: Response) -> str | None:
         status, body = expected(r)
-        if r.status != status or r.json() != body:
-            got = r.body[:200].decode(errors="replace")
-            return Check(
-                name,
-                False,
-                f"{r.request.method} {r.request.path} answered {r.status} {got}; "
-                f"expected {status} {body}",
-            )
-    skipped = len(responses) - len(answered)
-    tail = f" ({skipped} unanswered ones not checked)" if skipped else ""
-    return Check(name, True, f"all {len(answered)} answered {what} were correct{tail}")
+        if r.status == status and r.json() == body:
+            return None
+        return f"{r.status} {r.body[:200].decode(errors='replace')}; expected {status} {body}"
+
+    return _each_answer(name, responses, mismatch, what=what)
 
 
 def at_least(name: str, value: float, minimum: float, *, message: str) -> Check:
@@ -214,22 +225,15 @@ def texts_match(
     what: str,
 ) -> Check:
     """Every answered response has the expected status and text body."""
-    answered = [r for r in responses if r.done]
-    if not answered:
-        return not_measured(name, f"none of the {what} was answered")
-    for r in answered:
+
+    def mismatch(r: Response) -> str | None:
         status, text = expected(r)
         got = r.body.decode(errors="replace")
-        if r.status != status or got != text:
-            return Check(
-                name,
-                False,
-                f"{r.request.method} {r.request.path} answered {r.status} {got[:120]!r}; "
-                f"expected {status} {text[:120]!r}",
-            )
-    skipped = len(responses) - len(answered)
-    tail = f" ({skipped} unanswered ones not checked)" if skipped else ""
-    return Check(name, True, f"all {len(answered)} answered {what} were correct{tail}")
+        if r.status == status and got == text:
+            return None
+        return f"{r.status} {got[:120]!r}; expected {status} {text[:120]!r}"
+
+    return _each_answer(name, responses, mismatch, what=what)
 
 
 def percentile_under(
