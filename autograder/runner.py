@@ -68,17 +68,21 @@ async def running(
     env: dict[str, str] | None = None,
     harness_args: tuple[str, ...] = (),
     reachable: tuple[str, ...] = (),
+    workers: int = 1,
 ) -> AsyncIterator[Run]:
     """Serve ``app_file`` beside fresh dependency servers; always stop and clean up.
 
     ``env`` adds settings to the app's environment (the grader's own variables win);
     ``harness_args`` go to ``autograder.serve`` (what to import, what to watch);
-    ``reachable`` are folders the app's uid must be able to read in the sandbox.
+    ``reachable`` are folders the app's uid must be able to read in the sandbox;
+    ``workers`` > 1 serves it with uvicorn's multi-process supervisor (``workers.py``).
     Raises :class:`SubmissionFailed` when the submission cannot serve.
     """
     run = _new_run(app_file)
     run.extra_env = dict(env or {})
-    run.harness_args = tuple(harness_args)
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}")
+    run.harness_args = tuple(harness_args) + (("--workers", str(workers)) if workers > 1 else ())
     run.reachable = tuple(reachable)
     try:
         conf = await asyncio.to_thread(environment.confinement)
