@@ -113,8 +113,10 @@ def serve_workers(args: Any, sock: socket.socket, status: serve._Channel, report
     class Supervisor(Multiprocess):
         def init_processes(self) -> None:
             super().init_processes()
+            deadline = time.monotonic() + READY_WITHIN  # the workers start side by side
             for process in self.processes:
-                if not process.wait_until_ready(READY_WITHIN, self.should_exit):
+                left = max(deadline - time.monotonic(), 0.1)
+                if not process.wait_until_ready(left, self.should_exit):
                     status({"event": "error", "message": _failure(process, report_path)})
                     self.should_exit.set()  # run() then stops every worker and waits
                     return
