@@ -438,8 +438,10 @@ predicted_two_workers = 1.0  # seconds for 8 x /block sent at once to 2 workers
 with lab.serve(WORKERS_APP, workers=2) as two:
     at_once_pids = two.workers()
     at_once = two.burst("GET", "/block", n=8, probe="/health")
-    inside_two = two.inside()  # what each worker's own lag monitor saw
     stream = two.burst("GET", "/block", n=8, every=0.05, probe="/health")
+    # what each worker's own lag monitor saw (read after the stream: a worker notes a stall
+    # once it is over, just after sending the answers the stall held)
+    inside_two = two.inside()
 with lab.serve(WORKERS_APP) as one:
     one_at_once = one.burst("GET", "/block", n=8, probe="/health")
     one_stream = one.burst("GET", "/block", n=8, every=0.05, probe="/health")
@@ -528,7 +530,7 @@ else:
 # Inside, each worker's own lag monitor saw its own loop: stalled if it served /block, free if not.
 for pid in at_once_pids:
     stalls = [r["lag"] for r in inside_two if r.get("kind") == "lag" and r.get("pid") == pid
-              and at_once.started <= r["t"] <= at_once.finished]
+              and at_once.started <= r["t"] - r["lag"] <= at_once.finished]  # stalls begun in the burst
     print(f"worker {pid}: served {len(shares.get(pid, []))} x /block; its loop's worst lag "
           f"{max(stalls, default=0.0) * 1000:.0f} ms")
     if pid in shares:
