@@ -96,8 +96,10 @@ class LabApp:
         probe_every: float = 0.02,
         give_up_after: float = 30.0,
         probe_for: float = 0.0,
+        every: float = 0.0,
     ) -> Burst:
-        """Send ``n`` requests at once (or one per path in ``path``), optionally while
+        """Send ``n`` requests at once (or one per path in ``path``; or one every
+        ``every`` seconds, a steady stream instead of a burst), optionally while
         probing ``probe`` open-loop (``"loop"`` for the loop probe, or a path like
         ``"/health"``) until the last answer, or until ``probe_for`` seconds after the
         first request if that is later (to watch what the app does after answering,
@@ -111,6 +113,7 @@ class LabApp:
                 probe=probe,
                 probe_every=probe_every,
                 probe_for=probe_for,
+                every=every,
             )
         )
 
@@ -177,6 +180,12 @@ class LabApp:
         """The app's process (and its children) under host pids."""
         return runner.host_app_processes(self.run)
 
+    def workers(self) -> list[int]:
+        """The worker processes' pids, as they know themselves (``os.getpid()`` inside the
+        sandbox), when served with ``workers`` > 1; empty for a single worker."""
+        ready = [e for e in self.run.status if e.get("event") == "ready"]
+        return list(ready[-1].get("workers", [])) if ready else []
+
     def stop(self) -> None:
         if self in _live:
             _live.discard(self)
@@ -187,15 +196,18 @@ class LabApp:
 def serve(
     app_file: str | Path,
     *,
+    workers: int = 1,
     ready_within: float = 60.0,
     restartable: bool = False,
     env: dict[str, str] | None = None,
 ) -> Iterator[LabApp]:
-    """Serve ``app_file`` (a module with ``app``) in its own process; stop it on exit.
+    """Serve ``app_file`` (a module with ``app``) in its own process, or in ``workers``
+    worker processes under uvicorn's own supervisor (``uvicorn --workers N``); stop
+    everything on exit.
 
     ``restartable``: the app gets a ``JOBS_DIR`` that survives :meth:`LabApp.kill` and
     :meth:`LabApp.start_again`; ``env`` adds settings to its environment."""
-    cm = runner.running(Path(app_file), restartable=restartable, env=env)
+    cm = runner.running(Path(app_file), workers=workers, restartable=restartable, env=env)
     served = run(cm.__aenter__(), ready_within)
     app = LabApp(served, cm)
     _live.add(app)

@@ -69,6 +69,7 @@ async def running(
     harness_args: tuple[str, ...] = (),
     reachable: tuple[str, ...] = (),
     restartable: bool = False,
+    workers: int = 1,
 ) -> AsyncIterator[Run]:
     """Serve ``app_file`` beside fresh dependency servers; always stop and clean up.
 
@@ -77,11 +78,14 @@ async def running(
     ``reachable`` are folders the app's uid must be able to read in the sandbox;
     ``restartable``: the submission gets a state directory (``JOBS_DIR``) and the grader
     may crash it and start it again (``restart.py``).
+    ``workers`` > 1 serves it with uvicorn's multi-process supervisor (``workers.py``).
     Raises :class:`SubmissionFailed` when the submission cannot serve.
     """
     run = _new_run(app_file)
     run.extra_env = dict(env or {})
-    run.harness_args = tuple(harness_args)
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}")
+    run.harness_args = tuple(harness_args) + (("--workers", str(workers)) if workers > 1 else ())
     run.reachable = tuple(reachable)
     run.restartable = restartable
     try:

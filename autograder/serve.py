@@ -9,7 +9,8 @@ the thread limiter's borrowed tokens).
 
 The grader starts this in a fresh process of its own. It fixes the environment the
 contract names (asyncio's default executor of 40 workers; uvicorn on asyncio + h11, one
-worker), imports the submission, and serves it on a listening socket the grader bound
+worker, or ``--workers N`` under uvicorn's own supervisor: ``workers.py``), imports the
+submission, and serves it on a listening socket the grader bound
 (so the port is known before this process starts).
 
 It tells the grader how the start went on the status pipe (one JSON object a line:
@@ -251,6 +252,17 @@ def _submission_traceback(exc: BaseException, path: str) -> str:
     return "".join(traceback.format_list(frames)) + "".join(traceback.format_exception_only(exc))
 
 
+def _positive(text: str) -> int:
+    """A count of at least 1 (argparse answers anything else with a usage message)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Serve a submission (run by the grader).")
     parser.add_argument("app_file")
@@ -262,12 +274,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--attr", default="app", help="the attribute that holds the app")
     parser.add_argument("--watch", help="name stalled frames of files under this directory")
     parser.add_argument("--tokens", action="store_true", help="report borrowed thread tokens")
+    parser.add_argument(
+        "--workers", type=_positive, default=1, help="worker processes (uvicorn's --workers)"
+    )
     args = parser.parse_args(argv)
 
     status = _Channel(os.fdopen(args.status_fd, "w", buffering=1))
     report = _Channel(open(args.report, "a", buffering=1))  # noqa: SIM115 (lives as long as the process)
     sock = socket.socket(fileno=args.fd)
     _capture_logging(report)
+    if args.workers > 1:  # uvicorn's own supervisor; each worker imports the submission
+        from autograder.workers import serve_workers
+
+        return serve_workers(args, sock, status, args.report)
     pinned = _Pinned()
 
     try:

@@ -108,8 +108,10 @@ class Session:
         probe_for: float = 0.0,
         warm_up: Request | None = None,
         reset_deps: bool = False,
+        every: float = 0.0,
     ) -> Burst:
-        """Send ``requests`` at once and wait for them (at most ``give_up_after`` s).
+        """Send ``requests`` at once (or one every ``every`` seconds, open loop) and wait
+        for them (at most ``give_up_after`` s).
 
         ``probe`` (``"loop"`` or a path like ``"/health"``) is probed open-loop from before
         the ``warm_up`` request (if any) until the last answer, or until ``probe_for``
@@ -126,7 +128,10 @@ class Session:
         if reset_deps:
             await self.reset_deps()
         started = time.monotonic()
-        responses = await self.burst(requests, give_up_after=give_up_after)
+        if every > 0:
+            responses = await self.staggered(requests, interval=every, give_up_after=give_up_after)
+        else:
+            responses = await self.burst(requests, give_up_after=give_up_after)
         if prober is not None and probe_for > 0:
             await asyncio.sleep(max(started + probe_for - time.monotonic(), 0.0))
         finished = time.monotonic()

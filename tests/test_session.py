@@ -84,3 +84,11 @@ def test_a_burst_without_a_probe(tmp_path: Path):
     assert seen == ["/work"] * 5
     assert b.probes == [] and b.probe_path is None and b.probe_cut_off is None
     assert b.loop == (None, 0)
+
+
+def test_a_steady_stream_instead_of_a_burst(tmp_path: Path):
+    b, seen = measure(tmp_path, every=0.05)
+    assert len(b.answered) == 5 and seen == ["/work"] * 5
+    starts = sorted(r.start for r in b.responses)
+    gaps = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
+    assert min(gaps) >= 0.04, gaps  # one every 50 ms, not all at once

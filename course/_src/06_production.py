@@ -17,7 +17,7 @@
 # 5. the tools that did not catch it, and why: asyncio's debug mode, ruff's `ASYNC`
 #    rules (and which codes really exist);
 # 6. a second bug in the same file: an `asyncio.Lock` that a thread walks through;
-# 7. what `uvicorn --workers 4` would and would not have hidden;
+# 7. `uvicorn --workers 2`, measured: what more processes change, and what they do not;
 # 8. your turn: another service, another blocker to find and fix;
 # 9. a checklist.
 
@@ -30,8 +30,6 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 from pathlib import Path
 
 import ipywidgets as widgets
@@ -42,7 +40,7 @@ from _widgets import run_button
 from IPython.display import Code, Markdown, display
 from matplotlib.figure import Figure
 
-from autograder import lab, plots
+from autograder import lab
 
 leaks = LeakCheck()  # the last cell checks that nothing started here is left running
 REPO = Path.cwd().parent
@@ -360,84 +358,233 @@ shop_source = Path(SHOP).read_text()
 print("\n".join(line for line in shop_source.splitlines() if "LOCK" in line or "asyncio.Lock" in line))
 
 # %% [markdown]
-# ## 7. What `uvicorn --workers 4` hides, and what it does not
+# ## 7. `uvicorn --workers 2`, measured: what more processes change, and what they do not
 #
-# More worker processes multiply capacity, so a blocked loop hurts less *on
-# average*. Here is the model with two copies of the shop, each receiving half the
-# product pages, as a load balancer would spread them:
+# "Just add workers" is the usual answer to a slow service. What the installed uvicorn
+# does with `--workers 2` (`uvicorn/main.py`, `uvicorn/supervisors/multiprocess.py`):
+#
+# - The parent process binds **one** listening socket (`config.bind_socket()`) and starts
+#   `Multiprocess`: two `spawn` children, each handed that socket (multiprocessing passes
+#   a duplicate of the file descriptor: the same listening socket, not a copy). Each
+#   child imports the app itself and runs its own `Server.run(sockets=[sock])`: its
+#   own event loop calling `loop.create_server(sock=sock)`.
+# - **Nobody hands connections out.** The parent never touches one. The kernel wakes the
+#   workers waiting on the socket and whichever calls `accept()` first gets the
+#   connection; asyncio's accept handler then keeps accepting (up to uvicorn's backlog,
+#   2048) until nothing is pending. A worker whose loop is blocked calls nothing, so
+#   new connections go to the other one; but what it accepted before it blocked stays
+#   with it.
+# - The parent pings each worker every 0.5 s over a pipe and restarts one that does not
+#   answer within `timeout_worker_healthcheck` (5 s). The answer comes from a thread in
+#   the worker (`always_pong`), not from its loop: a worker whose loop is blocked still
+#   passes uvicorn's own health check.
+#
+# `lab.serve(..., workers=2)` serves with that supervisor (the engine hands uvicorn's
+# `Multiprocess` the socket it bound). The app, `apps/nb06_workers.py`, answers every
+# request with the pid of the worker that served it:
 
 # %%
-def spread(copies: int, requests: int) -> list[lab.Burst]:
-    """Serve `copies` shops and send each its share of `requests` product pages at once."""
-    with ExitStack() as stack:
-        shops = [stack.enter_context(lab.serve(SHOP)) for _ in range(copies)]
-        shares = [[f"/products/{i}" for i in range(1, requests + 1)][k::copies] for k in range(copies)]
-        with ThreadPoolExecutor(copies) as pool:
-            return list(pool.map(lambda s, p: s.burst("GET", p, probe="/health"), shops, shares))
+WORKERS_APP = "apps/nb06_workers.py"
+BLOCK = 0.25  # /block holds its worker's loop this long (time.sleep in async def)
+print(Path(WORKERS_APP).read_text())
 
 
-def picture(bursts: list[lab.Burst], title: str) -> Figure:
-    fig = Figure(figsize=(4.5 * len(bursts), 5.5), layout="constrained")
-    axes = fig.subplots(2, len(bursts), sharex=True, squeeze=False, height_ratios=[3, 2])
-    t0 = min(b.started for b in bursts)
-    for k, b in enumerate(bursts):
-        plots.timeline(b.responses, ax=axes[0][k], title=f"worker {k + 1}: {len(b.responses)} product pages")
-        plots.latency_trace(b.probes, ax=axes[1][k], since=t0, title=f"worker {k + 1}: /health", limit_ms=LIMIT_MS)
-        axes[0][k].set_xlabel("")
-    fig.suptitle(title)
+def pid_of(r: lab.Response) -> int:
+    return r.json()["pid"]
+
+
+with lab.serve(WORKERS_APP, workers=2) as two:
+    worker_pids = two.workers()
+    one_by_one = Counter(pid_of(two.request("GET", "/whoami")) for _ in range(100))
+    all_at_once = Counter(pid_of(r) for r in two.burst("GET", "/whoami", n=40).answered)
+    states = [two.request("GET", "/state").json() for _ in range(12)]
+
+display(Markdown(
+    "| worker pid | of 100 requests one after another | of 40 sent at once | its `served` counter | its thread tokens |\n"
+    "| --- | --- | --- | --- | --- |\n" + "\n".join(
+        f"| {pid} | {one_by_one[pid]} | {all_at_once[pid]} | "
+        f"{max(s['served'] for s in states if s['pid'] == pid) if any(s['pid'] == pid for s in states) else 0} | "
+        f"{', '.join(sorted({str(s['tokens']) for s in states if s['pid'] == pid})) or '-'} |"
+        for pid in worker_pids)))
+
+# %%
+assert len(worker_pids) == 2
+assert set(one_by_one) == set(worker_pids), one_by_one  # both workers answer
+assert sum(all_at_once.values()) == 40 and set(all_at_once) <= set(worker_pids)
+for pid in {s["pid"] for s in states}:  # each counts only the requests it served itself
+    mine = [s["served"] for s in states if s["pid"] == pid]
+    assert mine == list(range(1, len(mine) + 1)), (pid, mine)
+assert {s["tokens"] for s in states} == {40}  # and has a thread limiter of its own
+
+# %% [markdown]
+# One after another, each request on a connection of its own, both workers answer,
+# in no fixed turn. Sent at once, the split is whatever the race gave: the worker that
+# woke first accepted every connection pending, often all of them. And each worker is a
+# process of its own: its own event loop, its own 40-token thread limiter (two workers
+# have 80 tokens between them, but a request only ever uses its own worker's 40), its
+# own memory. The `served`
+# counter above counts only what its worker served; so does every in-process cache,
+# rate limiter or `BackgroundTasks` queue (a response's background tasks run in the
+# worker that sent it, and die with it).
+#
+# **Predict.** One worker serves eight `/block` requests sent at once in 8 × 0.25 =
+# 2 s: each holds the loop. How many seconds do *two* workers take for the same eight?
+# (The value filled in is what "twice the capacity" suggests.)
+
+# %%
+predicted_two_workers = 1.0  # seconds for 8 x /block sent at once to 2 workers
+
+# %%
+with lab.serve(WORKERS_APP, workers=2) as two:
+    at_once_pids = two.workers()
+    at_once = two.burst("GET", "/block", n=8, probe="/health")
+    stream = two.burst("GET", "/block", n=8, every=0.05, probe="/health")
+    # what each worker's own lag monitor saw (read after the stream: a worker notes a stall
+    # once it is over, just after sending the answers the stall held)
+    inside_two = two.inside()
+with lab.serve(WORKERS_APP) as one:
+    one_at_once = one.burst("GET", "/block", n=8, probe="/health")
+    one_stream = one.burst("GET", "/block", n=8, every=0.05, probe="/health")
+
+runs = {"1 worker, at once": one_at_once, "2 workers, at once": at_once,
+        "1 worker, one every 50 ms": one_stream, "2 workers, one every 50 ms": stream}
+for name, b in runs.items():
+    print(f"{name:>27}: 8 answered in {b.total:.2f} s; served per worker "
+          f"{sorted(Counter(map(pid_of, b.answered)).values(), reverse=True)}; /health p95 {b.probe_p95() * 1000:.0f} ms")
+score("8 blocking requests, 2 workers", predicted_two_workers, at_once.total,
+      tolerance=Tolerance(absolute=0.2, relative=0.2), unit="s")
+
+
+# %%
+def per_worker(b: lab.Burst) -> dict[int, list[lab.Response]]:
+    """Each worker's answers, in the order it sent them."""
+    out: dict[int, list[lab.Response]] = {}
+    for r in sorted(b.answered, key=lambda r: r.end):
+        out.setdefault(pid_of(r), []).append(r)
+    return out
+
+
+def worker_figure(bursts: dict[str, lab.Burst]) -> Figure:
+    fig = Figure(figsize=(4 * len(bursts), 5.5), layout="constrained")
+    axes = fig.subplots(2, len(bursts), sharex="col", squeeze=False, height_ratios=[3, 2])
+    colours = {}
+    for k, (name, b) in enumerate(bursts.items()):
+        top, bottom = axes[0][k], axes[1][k]
+        row = 0
+        for pid, answers in sorted(per_worker(b).items()):
+            colour = colours.setdefault(pid, f"C{len(colours)}")
+            for r in answers:
+                top.barh(row, (r.end - r.start) * 1000, left=(r.start - b.started) * 1000, color=colour,
+                         height=0.8, label=f"worker {pid}" if r is answers[0] else None)
+                row += 1
+        for pid in sorted({pid_of(p) for p in b.probes if p.done}):
+            mine = [p for p in b.probes if p.done and pid_of(p) == pid]
+            bottom.scatter([(p.start - b.started) * 1000 for p in mine], [p.latency * 1000 for p in mine],
+                           s=10, color=colours.setdefault(pid, f"C{len(colours)}"), label=f"worker {pid}")
+        bottom.axhline(LIMIT_MS, color="grey", linestyle="--", linewidth=1)
+        top.set_title(f"{name}: {b.total:.2f} s")
+        top.set_ylabel("request (by worker, then finish)")
+        top.legend(loc="lower right", fontsize="small")
+        bottom.set_title("/health: who answered, how late")
+        bottom.set_xlabel("ms since the first request")
+        bottom.set_ylabel("latency (ms)")
     return fig
 
 
-workers = spread(copies=2, requests=8)
-for k, b in enumerate(workers, start=1):
-    print(f"worker {k}: {len(b.answered)} pages in {b.total:.2f} s (slowest {b.slowest:.2f} s); "
-          f"its /health p95 {b.probe_p95() * 1000:.0f} ms")
-display(picture(workers, "8 blocking product pages over 2 workers"))
+display(worker_figure(runs))
 
 # %%
-for b in workers:
-    assert len(b.answered) == 4
-    assert b.slowest >= 4 * UPSTREAM_WAIT * 0.9, b.slowest  # each worker still serialises its share
-    assert b.probe_p95() * 1000 > LIMIT_MS, b.probe_p95()  # and its /health still freezes
-assert max(b.total for b in workers) < 8 * UPSTREAM_WAIT * 0.85  # but 8 pages took half as long
-
+for b in runs.values():
+    assert len(b.answered) == 8
+    for pid, answers in per_worker(b).items():  # each worker serves its share one after another
+        for k, r in enumerate(answers, start=1):
+            assert r.end - b.started >= k * BLOCK * 0.9, (pid, k, r.end - b.started)
+# One worker: 8 x 0.25 s, however the requests arrive.
+assert one_at_once.total >= 8 * BLOCK * 0.9 and one_stream.total >= 8 * BLOCK * 0.9
+# Two workers, at once: as long as the bigger share, one step per request it accepted.
+biggest = max(Counter(map(pid_of, at_once.answered)).values())
+assert biggest * BLOCK * 0.9 <= at_once.total <= biggest * BLOCK + 0.3, (biggest, at_once.total)
+# Two workers, a steady stream: the second request finds the first worker blocked, so
+# both serve and the eight take markedly less than one worker's 2 s.
+assert len(per_worker(stream)) == 2 and stream.total < 0.8 * one_stream.total, stream.total
+# /health waits when every worker is blocked: one worker's stall, both in the stream.
+assert one_at_once.probe_p95() * 1000 > LIMIT_MS and one_stream.probe_p95() * 1000 > LIMIT_MS
+assert stream.probe_p95() * 1000 > LIMIT_MS, stream.probe_p95()
+# At once, the worker that accepted more keeps it: its requests wait for its loop while
+# the other worker is already free, and the probes sent meanwhile land on the free one.
+shares = per_worker(at_once)
+busy = max(at_once_pids, key=lambda pid: len(shares.get(pid, [])))
+idle = next(pid for pid in at_once_pids if pid != busy)
+idle_since = shares[idle][-1].end if idle in shares else at_once.started
+busy_until = shares[busy][-1].end
+if len(shares.get(idle, [])) < len(shares[busy]):  # an uneven split (the usual race)
+    assert busy_until - idle_since >= BLOCK * 0.9
+    meanwhile = sorted(p.latency for p in at_once.probes
+                       if p.done and idle_since + 0.02 < p.start < busy_until - 0.02)
+    assert meanwhile and meanwhile[int(0.95 * (len(meanwhile) - 1))] * 1000 < LIMIT_MS, meanwhile
+    print(f"worker {busy} served until {busy_until - at_once.started:.2f} s, worker {idle} was free from "
+          f"{idle_since - at_once.started:.2f} s: {len(meanwhile)} /health probes sent meanwhile, "
+          f"p95 {meanwhile[int(0.95 * (len(meanwhile) - 1))] * 1000:.0f} ms")
+else:
+    print("this time the race split the eight evenly: both workers were blocked to the end")
+# Inside, each worker's own lag monitor saw its own loop: stalled if it served /block, free if not.
+for pid in at_once_pids:
+    stalls = [r["lag"] for r in inside_two if r.get("kind") == "lag" and r.get("pid") == pid
+              and at_once.started <= r["t"] - r["lag"] <= at_once.finished]  # stalls begun in the burst
+    print(f"worker {pid}: served {len(shares.get(pid, []))} x /block; its loop's worst lag "
+          f"{max(stalls, default=0.0) * 1000:.0f} ms")
+    if pid in shares:
+        assert max(stalls) >= BLOCK * 0.9, stalls
+    else:
+        assert max(stalls, default=0.0) * 1000 < LIMIT_MS, stalls
 
 # %% [markdown]
-# What the extra workers **hide**: throughput. Eight blocking pages took about
-# 4 × 0.3 s instead of the 8 × 0.3 s one worker needs (section 1: one upstream wait
-# per page, one after another), and four workers would divide by four: dashboards of
-# averages look better, and the bug survives longer.
+# Read the three measurements together:
 #
-# What they do **not** hide:
+# - **At once, two workers take the bigger share × 0.25 s.** Eight connections
+#   arrived together, and the first worker to wake accepted every one still pending:
+#   usually most or all of them (the split is printed above). It serves them one after
+#   another (its staircase) while the other worker idles. An even 4:4 split would halve
+#   the time, 8:0 equals one worker; the race decides, not a balancer.
+# - **Spread over time, two workers are faster.** When the requests arrive one every 50 ms, the second
+#   finds the first worker blocked, so the free one takes it: both staircases run side by
+#   side and the eight finish well before one worker's 2 s. Capacity multiplied: about
+#   by two, at best, with two workers.
+# - **Neither run unblocked a worker.** Every request a worker accepted waits for that
+#   worker's stall, each staircase step is one blocking call, and the connections
+#   it accepted before blocking cannot move to the free worker.
+# - **Each worker has its own loop.** The harness runs a lag monitor in every worker
+#   (its records carry the worker's pid): a worker that served `/block` saw its loop
+#   stall, one that served none saw no stall at all, in the same second.
+# - **`/health` through the port measures the freest worker.** A probe is accepted by
+#   whichever worker is free, so with one worker free it comes back at once while the
+#   other holds requests for a second or more (a load balancer sees a healthy
+#   instance). It fails only when every worker is blocked, as in the steady stream.
+#   uvicorn's own supervisor does not notice either: its ping is answered by a thread.
+#   The grader's loop probe (`probe="loop"`) lands the same way, on whichever worker
+#   accepts it; that is why this app's `/health` returns its pid: to tell them apart.
+# - **The cost:** N workers are N copies of the app in memory, N connection pools, N
+#   caches that disagree. For CPU-bound work, processes are a fine way to use the cores
+#   (notebook 05); as a fix for a blocked loop, they only divide the damage.
 #
-# - **Every request a blocked worker holds waits.** Each worker's timeline above is
-#   still a staircase. With real `--workers`, all workers share one listening socket
-#   and asyncio accepts every pending connection in one go (up to uvicorn's backlog,
-#   2048), so the worker that is about to block may already hold several
-#   connections; they queue behind the stall, and the others cannot take them over.
-# - **Its health check fails.** A load balancer or Kubernetes probe that lands on the
-#   frozen worker times out. Enough failures and the supervisor marks the instance
-#   unhealthy or restarts it, dropping every request it held; under the same load the
-#   new worker blocks the same way, and the restarts repeat.
-# - **The cost.** N workers means N copies of the app in memory, N connection pools,
-#   N caches. For CPU-bound work, processes are a fine way to use the cores (notebook
-#   05); as a fix for a blocked loop, they only divide the damage.
-#
-# Turn the knobs: how many copies, how many product pages?
+# Turn the knobs: how many workers, how many requests, at once or spread out?
 
 # %%
-def try_it(copies: int, requests: int) -> None:
-    bursts = spread(copies, requests)
-    print(f"{requests} pages over {copies} worker(s): done in {max(b.total for b in bursts):.2f} s; "
-          f"worst /health p95 {max(b.probe_p95() for b in bursts) * 1000:.0f} ms")
-    display(picture(bursts, f"{requests} blocking product pages over {copies} worker(s)"))
+def try_it(workers: int, requests: int, spread_ms: int) -> None:
+    with lab.serve(WORKERS_APP, workers=workers) as served:
+        b = served.burst("GET", "/block", n=requests, every=spread_ms / 1000, probe="/health")
+    shares = sorted(Counter(map(pid_of, b.answered)).values(), reverse=True)
+    print(f"{requests} x /block over {workers} worker(s), one every {spread_ms} ms: done in {b.total:.2f} s; "
+          f"served per worker {shares}; /health p95 {b.probe_p95() * 1000:.0f} ms")
+    display(worker_figure({f"{workers} worker(s)": b}))
 
 
 display(run_button(
     try_it,
-    description="Send the pages",
-    copies=widgets.IntSlider(value=2, min=1, max=3, description="workers"),
-    requests=widgets.IntSlider(value=8, min=2, max=16, step=2, description="pages"),
+    description="Send the requests",
+    workers=widgets.IntSlider(value=2, min=1, max=3, description="workers"),
+    requests=widgets.IntSlider(value=8, min=2, max=16, step=2, description="requests"),
+    spread_ms=widgets.IntSlider(value=0, min=0, max=200, step=25, description="every (ms)"),
 ))
 
 # %% [markdown]
@@ -491,8 +638,9 @@ if REFERENCE:  # executed headless (CI): the reference answer must pass
 # - [ ] Health checks answered by the event loop itself (`async def`, no I/O), so they
 #       measure the loop, with timeouts and failure thresholds that tolerate a
 #       deploy but not a frozen worker.
-# - [ ] More `--workers` only after the loop is free: they multiply capacity, they do not
-#       unblock a worker.
+# - [ ] More `--workers` only after the loop is free: they multiply capacity for requests
+#       that find a worker free, they do not unblock a worker, and a health check through
+#       the shared port is answered by the freest worker (probe each worker, or watch lag).
 
 # %%
 leaks.finish()
