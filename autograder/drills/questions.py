@@ -188,10 +188,13 @@ DRILLS: list[Question] = [
         "Does --workers fix it?",
         "Why not just run `uvicorn --workers 4` to hide a blocking call?",
         "Each worker is one process with one event loop: a blocking call still stalls every "
-        "request that worker holds (here 10 x 0.2 s in one worker takes "
-        "{cite:predict-sleep-in-async}), health checks on it fail and a supervisor may "
-        "restart it. More workers multiply capacity by 4 at best and cost memory; the fix "
-        "is to stop blocking the loop.",
+        "request that worker has accepted (here 10 x 0.2 s in one worker takes "
+        "{cite:predict-sleep-in-async}), and asyncio accepts every pending connection at once, "
+        "so a burst can land on one worker while another idles. Worse, it hides: a health "
+        "check through the shared port is answered by a free worker, and uvicorn's supervisor "
+        "never restarts a blocked worker (a thread, not the loop, answers its ping). More "
+        "workers multiply capacity by 4 at best and cost memory; the fix is to stop blocking "
+        "the loop (notebook 06 measures `--workers 2`).",
         ("one loop per worker", "a blocked worker stalls its requests", "capacity x N at best"),
     ),
 ]
