@@ -45,9 +45,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("exercise", choices=sorted(EXERCISES))
     parser.add_argument("-r", "--rounds", type=int, default=3, help="rounds (default 3)")
+    parser.add_argument("-k", "--only", default="", help="only files whose path contains this")
     args = parser.parse_args()
     flips = 0
     for expected, path in cases(args.exercise):
+        if args.only not in str(path):
+            continue
         name = path.relative_to(ROOT)
         outcomes = []
         for r in range(args.rounds):
@@ -59,6 +62,9 @@ def main() -> int:
             failed = ",".join(verdict.failed) or "-"
             print(f"{name} round {r + 1}: {outcome} (expected {expected}) in {took:.1f} s; failed: {failed}")
             print("   ", json.dumps(figures(verdict.metrics), sort_keys=True))
+            for check in verdict.checks:
+                if not check.passed:
+                    print(f"    {check.name}: {check.message}")
         wrong = [o for o in outcomes if o != expected]
         flips += bool(wrong)
         print(f"{name}: {'OK' if not wrong else 'FLIPPED'} over {args.rounds} rounds\n")
