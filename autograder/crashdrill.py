@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 
 from autograder import lab, restart, runner
 from autograder.judges.durable_jobs import emails_of, smtp_records, wait_mid_send
+from autograder.judges.scenarios import accepted_ids
 from autograder.load import Request
 from autograder.session import Session
 
@@ -126,9 +127,7 @@ async def _drill(
             interval=interval,
             give_up_after=orders * interval + 2.0,
         )
-        accepted = [
-            r.request.json_body["order_id"] for r in responses if r.done and r.status == 202
-        ]
+        accepted = accepted_ids(responses)
         await wait_mid_send(s, ids, first_delivered=True, wait_at_most=KILL_WAIT)
         smtp = await smtp_records(s)
         before = _emails(smtp["messages"], ids)

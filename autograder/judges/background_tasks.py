@@ -9,7 +9,7 @@ import uuid
 from autograder import checks
 from autograder.checks import Check
 from autograder.judges.exercise import Exercise
-from autograder.judges.scenarios import staggered_under_probe
+from autograder.judges.scenarios import accepted_ids, order_answer_checks, staggered_under_probe
 from autograder.load import Request
 from autograder.session import Figures, Session
 
@@ -44,7 +44,7 @@ async def measure(s: Session) -> Figures:
     t_sent = responses[0].start
     # Only accepted orders are owed an audit line and an email; orders still unanswered
     # already failed the latency check (waiting for a serial queue would only slow grading).
-    accepted = [r.request.json_body["order_id"] for r in responses if r.done and r.status == 202]
+    accepted = accepted_ids(responses)
 
     async def all_done() -> bool:
         audit = set(s.audit_lines())
@@ -153,18 +153,7 @@ def judge(f: Figures) -> list[Check]:
             email_check.message + f" ({skipped} unanswered orders not counted)",
         )
     return [
-        checks.each_answered_within(
-            "fast-answers",
-            f.requests,
-            EACH_LIMIT,
-            what=f"orders sent {INTERVAL * 1000:.0f} ms apart",
-        ),
-        checks.bodies_match(
-            "responses",
-            f.requests,
-            lambda r: (202, {"accepted": r.request.json_body["order_id"]}),
-            what="orders",
-        ),
+        *order_answer_checks(f, each_limit=EACH_LIMIT, interval=INTERVAL),
         checks.at_least(
             "audit-log",
             x.get("audit_lines_found", 0),

@@ -21,6 +21,7 @@ from autograder import burst, checks, restart
 from autograder.checks import Check
 from autograder.handles import SubmissionFailed
 from autograder.judges.exercise import Exercise
+from autograder.judges.scenarios import accepted_ids, order_answer_checks
 from autograder.load import OpenLoopProbe, Request, Response, probe_latencies
 from autograder.session import Figures, Session
 
@@ -72,10 +73,6 @@ async def _batch(s: Session, ids: Sequence[str]) -> list[Response]:
         interval=INTERVAL,
         give_up_after=len(ids) * INTERVAL + EACH_LIMIT + GRACE,
     )
-
-
-def _accepted(responses: Sequence[Response]) -> list[str]:
-    return [r.request.json_body["order_id"] for r in responses if r.done and r.status == 202]
 
 
 async def wait_mid_send(
@@ -133,7 +130,7 @@ async def measure(s: Session) -> Figures:
     window = _Window(s)
     await s.send(Request("POST", "/orders", {"order_id": f"warmup-{tag}"}))
     crash = await _batch(s, ids)
-    accepted = _accepted(crash)
+    accepted = accepted_ids(crash)
     in_flight = await wait_mid_send(s, ids, first_delivered=True)
     lags += await window.close()
     before = (await smtp_records(s))["messages"]
@@ -163,7 +160,7 @@ async def measure(s: Session) -> Figures:
         term_ids = [f"term-{tag}-{i}" for i in range(TERM_ORDERS)]
         window = _Window(s)
         term = await _batch(s, term_ids)
-        term_accepted = _accepted(term)
+        term_accepted = accepted_ids(term)
         sending = await wait_mid_send(s, term_ids, first_delivered=False)
         lags += await window.close()
         events.append((time.monotonic(), "SIGTERM"))
@@ -301,18 +298,7 @@ def _key_check(e: dict) -> Check:
 def judge(f: Figures) -> list[Check]:
     x = f.extra
     return [
-        checks.each_answered_within(
-            "fast-answers",
-            f.requests,
-            EACH_LIMIT,
-            what=f"orders sent {INTERVAL * 1000:.0f} ms apart",
-        ),
-        checks.bodies_match(
-            "responses",
-            f.requests,
-            lambda r: (202, {"accepted": r.request.json_body["order_id"]}),
-            what="orders",
-        ),
+        *order_answer_checks(f, each_limit=EACH_LIMIT, interval=INTERVAL),
         checks.loop_lag_under("loop-free", f.loop_lag, LAG_LIMIT, probes=f.probes),
         _crash_check(x.get("crash", {})),
         _graceful_check(x.get("graceful")),

@@ -10,6 +10,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from autograder import checks
+from autograder.checks import Check
 from autograder.load import Request, Response
 from autograder.session import Figures, Session
 
@@ -67,3 +69,29 @@ async def watch_hanging_quotes(s: Session, close_limit: float) -> list[dict[str,
         last = max(h["opened"] for h in held) + close_limit
         await s.wait_until(all_closed, wait_at_most=last - time.monotonic())
     return await hangs()
+
+
+# -- orders: POST /orders {"order_id"} answered 202 {"accepted": id} at once ----------------
+
+
+def accepted_ids(responses: Sequence[Response]) -> list[str]:
+    """The order ids answered 202."""
+    return [r.request.json_body["order_id"] for r in responses if r.done and r.status == 202]
+
+
+def order_answer_checks(f: Figures, *, each_limit: float, interval: float) -> list[Check]:
+    """``fast-answers`` and ``responses`` for orders sent ``interval`` apart."""
+    return [
+        checks.each_answered_within(
+            "fast-answers",
+            f.requests,
+            each_limit,
+            what=f"orders sent {interval * 1000:.0f} ms apart",
+        ),
+        checks.bodies_match(
+            "responses",
+            f.requests,
+            lambda r: (202, {"accepted": r.request.json_body["order_id"]}),
+            what="orders",
+        ),
+    ]
