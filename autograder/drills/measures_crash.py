@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import signal
 import time
-from typing import Any
 
-from autograder.drills.measures import Measure, Measurement
+from autograder.drills.measures import Measure, Measurement, poll
 from autograder.lab import LabApp
 
 
@@ -24,23 +23,13 @@ def _delivered(app: LabApp, ids: list[str]) -> dict[str, int]:
     return {i: sum(1 for s in subjects if s == f"Order {i} confirmed") for i in ids}
 
 
-def _wait_for(done: Any, within: float) -> bool:
-    """Poll the SMTP server's records until ``done()`` (the server makes it true)."""
-    deadline = time.monotonic() + within
-    while not done():
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
 def delivered_after_crash(n: int, kill_after: float, recover_within: float = 4.0) -> Measure:
     """``n`` orders at once; SIGKILL ``kill_after`` s after they were sent; start again; the
     orders whose email arrived (before the kill or within ``recover_within`` s after)."""
 
     def measure(app: LabApp) -> Measurement:
         app.request("POST", "/orders/warmup")
-        _wait_for(lambda: _delivered(app, ["warmup"])["warmup"] > 0, 5.0)  # first-send costs
+        poll(lambda: _delivered(app, ["warmup"])["warmup"] > 0, 5.0)  # first-send costs
         app.reset_stats()
         ids = [f"o{i}" for i in range(n)]
         t0 = time.monotonic()
@@ -52,7 +41,7 @@ def delivered_after_crash(n: int, kill_after: float, recover_within: float = 4.0
         app.kill(signal.SIGKILL)
         app.start_again()
         restarted = time.monotonic()
-        all_there = _wait_for(lambda: all(_delivered(app, ids).values()), recover_within)
+        all_there = poll(lambda: all(_delivered(app, ids).values()), recover_within)
         counts = _delivered(app, ids)
         delivered = sum(1 for c in counts.values() if c)
         notes = {
