@@ -171,11 +171,6 @@ class LabApp:
         ``JOBS_DIR``); wait until it serves. Returns the seconds it took."""
         return run(restart.start_again(self.run))
 
-    @property
-    def jobs_dir(self) -> Path:
-        """A restartable app's state directory (``JOBS_DIR``): it survives restarts."""
-        return self.run.jobs_dir
-
     def processes(self) -> list[psutil.Process]:
         """The app's process (and its children) under host pids."""
         return runner.host_app_processes(self.run)
