@@ -81,10 +81,10 @@ async def running(
     ``workers`` > 1 serves it with uvicorn's multi-process supervisor (``workers.py``).
     Raises :class:`SubmissionFailed` when the submission cannot serve.
     """
+    if workers < 1:  # before the run's folder exists: nothing to clean up
+        raise ValueError(f"workers must be at least 1, not {workers}")
     run = _new_run(app_file)
     run.extra_env = dict(env or {})
-    if workers < 1:
-        raise ValueError(f"workers must be at least 1, not {workers}")
     run.harness_args = tuple(harness_args) + (("--workers", str(workers)) if workers > 1 else ())
     run.reachable = tuple(reachable)
     run.restartable = restartable

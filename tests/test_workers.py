@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -45,8 +46,10 @@ def test_the_runner_refuses_zero_workers(tmp_path: Path):
         async with runner.running(tmp_path / "app.py", workers=0):
             pass
 
+    before = set(Path(tempfile.gettempdir()).glob("autograder-*"))
     with pytest.raises(ValueError, match="at least 1"):
         asyncio.run(main())
+    assert set(Path(tempfile.gettempdir()).glob("autograder-*")) == before  # no run folder left
 
 
 @pytest.mark.slow
