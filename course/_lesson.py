@@ -25,9 +25,20 @@ from autograder.plots import burst_figure as burst_figure  # re-exported: the gr
 T = TypeVar("T")
 
 
+# The kernel's own machinery starts threads while a notebook runs, whatever the notebook
+# does: ipykernel a subshell thread per subshell (JupyterLab >= 4.4 opens them for widget
+# comms), IPython its history-saving thread, pyzmq a helper for large outputs. They are
+# not the course's to stop.
+KERNEL_MACHINERY = ("ipykernel", "IPython", "zmq", "jupyter_client", "comm", "tornado")
+
+
+def started_by_the_kernel(thread: threading.Thread) -> bool:
+    return type(thread).__module__.split(".")[0] in KERNEL_MACHINERY
+
+
 class LeakCheck:
     """Notes the threads alive when created; :meth:`finish` closes the lab and asserts
-    that no thread started since and no child process is still alive."""
+    that no thread the notebook started since, and no child process, is still alive."""
 
     def __init__(self) -> None:
         self._threads_at_start = {t.ident for t in threading.enumerate()}
@@ -36,8 +47,7 @@ class LeakCheck:
         threads = [
             t.name
             for t in threading.enumerate()
-            # pyzmq (the kernel's messaging) starts a helper thread of its own for large outputs
-            if t.ident not in self._threads_at_start and not type(t).__module__.startswith("zmq")
+            if t.ident not in self._threads_at_start and not started_by_the_kernel(t)
         ]
         return threads, psutil.Process().children(recursive=True)
 
