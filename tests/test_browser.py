@@ -142,9 +142,10 @@ class Lab:
 
 
 @contextlib.contextmanager
-def jupyterlab(root: Path, scratch: Path) -> Iterator[Lab]:
+def jupyterlab(root: Path, scratch: Path, *, reference: bool = True) -> Iterator[Lab]:
     """``bash scripts/lab`` (the README's command) in ``root`` on a free port; stopped
-    afterwards with every kernel it started."""
+    afterwards with every kernel it started. With ``reference``, each lesson's "your
+    turn" grades the reference answer (the run proves it passes), not the learner's copy."""
     port, token = _free_port(), secrets.token_hex(16)
     # The learner's settings, with one change: no autosave, so a lesson run from the UI
     # never writes its outputs into the notebook file.
@@ -164,8 +165,7 @@ def jupyterlab(root: Path, scratch: Path) -> Iterator[Lab]:
         env={
             **os.environ,
             "PATH": os.pathsep.join([str(ROOT / ".tools" / "bin"), os.environ.get("PATH", "")]),
-            # Each lesson's "your turn" grades the reference answer: the run proves it passes.
-            "COURSE_REFERENCE": "1",
+            "COURSE_REFERENCE": "1" if reference else "",
             "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
             # A fresh learner: no saved workspace (open tabs) and no user settings (a news
             # prompt answered once would hide whether the course's settings answer it).
