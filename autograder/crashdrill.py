@@ -266,21 +266,30 @@ def summary_figure(drills: Sequence[CrashDrill]) -> Figure:
     left.set_ylim(0, max(len(d.accepted) for d in drills) + 1)
     left.legend(fontsize="small")
     left.set_title("after a crash and a restart")
+    top = 0.0
     for x, d in zip(xs, drills, strict=True):
         rec = d.recovered_s
         if rec is None:
             height = d.waited + ((d.ready_at or d.killed_at) - d.killed_at)
             right.bar(x, height, color=BAD_COLOUR, hatch="//", alpha=0.5)
+            # inside its own bar, on two lines: side by side, one-line labels run into
+            # each other (and into the title above the tallest bar)
             right.annotate(
-                f"never ({d.waited:.0f} s waited)",
+                f"never\n({d.waited:.0f} s waited)",
                 (x, height),
+                xytext=(0, -4),
+                textcoords="offset points",
                 ha="center",
-                va="bottom",
+                va="top",
                 fontsize="small",
+                bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "none"},
             )
         else:
+            height = rec
             right.bar(x, rec, color=OK_COLOUR)
             right.annotate(f"{rec:.1f} s", (x, rec), ha="center", va="bottom", fontsize="small")
+        top = max(top, height)
+    right.set_ylim(0, top * 1.12 + 0.1)  # room for the labels above the bars
     right.set_xticks(xs, names, fontsize="small")
     right.set_ylabel("seconds after the signal")
     right.set_title("until every accepted order had its email")

@@ -15,8 +15,10 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure, SubFigure
+from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from autograder.burst import LOOP, Burst, timeline_bars
@@ -95,6 +97,34 @@ def timeline(
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # requests are counted, not measured
     ax.set_title(title)
     return ax
+
+
+def bar_colour_handles(
+    *, ok: str | None = "answered", error: str | None = None, pending: str | None = None
+) -> tuple[list[Artist], list[str]]:
+    """Legend entries for :func:`timeline`'s bar colours, each colour named only if given
+    a text (say what the red bars were: "504 (deadline passed)")."""
+    handles: list[Artist] = []
+    labels: list[str] = []
+    for colour, text in ((OK_COLOUR, ok), (BAD_COLOUR, error), (PENDING_COLOUR, pending)):
+        if text:
+            handles.append(Patch(color=colour))
+            labels.append(text)
+    return handles, labels
+
+
+def legend_with_bar_colours(
+    ax: Axes,
+    *,
+    ok: str | None = "answered",
+    error: str | None = None,
+    pending: str | None = None,
+    **legend: Any,
+) -> None:
+    """A legend of the axes' labelled lines and marks, plus what its bar colours mean."""
+    handles, labels = ax.get_legend_handles_labels()
+    bars, texts = bar_colour_handles(ok=ok, error=error, pending=pending)
+    ax.legend([*handles, *bars], [*labels, *texts], **legend)
 
 
 def latency_trace(

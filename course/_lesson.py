@@ -1,6 +1,6 @@
 """What every course notebook needs around its lesson: a check that nothing is left
-running, waiting for something another process does, and the figures too long to read
-in a lesson cell.
+running, waiting for something another process does, reading a piece of an app's source.
+(The lessons' figures are in ``_pictures``.)
 
 The notebooks import these so that their own cells show the experiment and its claims,
 not the harness.
@@ -11,15 +11,13 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import psutil
-from matplotlib.figure import Figure
 
-from autograder import lab, plots
-from autograder.lab import Burst
+from autograder import lab
 from autograder.plots import burst_figure as burst_figure  # re-exported: the grader's own figure
 
 T = TypeVar("T")
@@ -116,6 +114,15 @@ def _read_response(sock: socket.socket) -> bytes:
     return head + b"\r\n\r\n" + body
 
 
+def show_function(path: Path, name: str) -> None:
+    """Print one function (or class, or assignment) of an app file, not the whole file."""
+    source = path.read_text()
+    start = source.index(f"def {name}(") if f"def {name}(" in source else source.index(name)
+    start = source.rfind("\n\n", 0, start) + 2
+    end = source.find("\n\n\n", start)
+    print(f"# {path}\n" + source[start : end if end > 0 else None])
+
+
 def connection_kept_open(port: int, path: str, *, then_wait: float) -> bool:
     """POST ``path`` on one HTTP/1.1 keep-alive connection, read the answer, wait
     ``then_wait`` s (while the app runs its background tasks), then send ``GET /health``
@@ -130,46 +137,3 @@ def connection_kept_open(port: int, path: str, *, then_wait: float) -> bool:
             return _read_response(sock).startswith(b"HTTP/1.1 200")
         except (ConnectionError, TimeoutError):
             return False
-
-
-def tasks_and_lag_figure(
-    bars: Sequence[dict[str, Any]], lag: Sequence[tuple[float, float]], title: str
-) -> Figure:
-    """Tasks' bars (left) beside the loop-lag meter's samples taken meanwhile (right)."""
-    fig = Figure(figsize=(11, 3.8), layout="constrained")
-    left, right = fig.subplots(1, 2, width_ratios=[3, 2])
-    plots.timeline(bars, ax=left, title=title)
-    left.set_xlabel("ms since the tasks were created")
-    left.set_ylabel("task (sorted by finish)")
-    plots.lag_samples(lag, ax=right, title="loop-lag meter (5 ms sampler)")
-    right.set_xlabel("ms since the meter started")
-    return fig
-
-
-def limiter_figure(burst: Burst, limiter: dict[str, Any], title: str) -> Figure:
-    """A burst's request timeline above the thread limiter's tokens in use (and threads
-    alive), sampled inside the app every 5 ms, on one time axis.
-
-    ``limiter`` is what the lab apps' ``GET /lab/limiter`` returns: ``total_tokens`` and a
-    ``trace`` of ``(time, borrowed, threads)`` samples.
-    """
-    fig = Figure(figsize=(9, 6), layout="constrained")
-    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
-    plots.timeline(burst.responses, ax=top, title=title)
-    t0 = min(r.start for r in burst.responses)
-    horizon = (max(r.end for r in burst.answered) - t0) * 1000 + 100
-    trace = [s for s in limiter["trace"] if (s[0] - t0) * 1000 <= horizon]
-    xs = [(t - t0) * 1000 for t, _, _ in trace]
-    bottom.step(xs, [b for _, b, _ in trace], where="post", color=plots.OK_COLOUR,
-                label="limiter tokens in use")
-    bottom.step(xs, [th for _, _, th in trace], where="post", color="#888888",
-                linewidth=1, label="threads alive")
-    bottom.axhline(limiter["total_tokens"], color=plots.BAD_COLOUR, linestyle="--",
-                   linewidth=1, label=f"total_tokens = {limiter['total_tokens']}")
-    peak_threads = max((th for *_, th in trace), default=0)
-    bottom.set_ylim(0, max(limiter["total_tokens"], peak_threads) * 1.15)
-    bottom.set_ylabel("count")
-    bottom.set_xlabel("time since the first request was sent (ms)")
-    bottom.legend(loc="center right", fontsize="small")
-    top.set_xlabel("")
-    return fig

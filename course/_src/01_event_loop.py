@@ -22,7 +22,8 @@ import threading
 import time
 
 import ipywidgets as widgets
-from _lesson import LeakCheck, tasks_and_lag_figure
+from _lesson import LeakCheck
+from _pictures import tasks_and_lag_figure
 from _practice import REFERENCE, Tolerance, score
 from _turns import TURNS
 from _widgets import run_button, run_in_fresh_loop

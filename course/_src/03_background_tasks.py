@@ -33,13 +33,13 @@ import ipywidgets as widgets
 import starlette.background
 import uvicorn
 from _lesson import LeakCheck, burst_figure, connection_kept_open, wait_until
+from _pictures import answer_and_tasks_figure
 from _practice import REFERENCE, Tolerance, score
 from _turns import TURNS
 from _widgets import run_button
 from IPython.display import Code, display
-from matplotlib.figure import Figure
 
-from autograder import lab, plots
+from autograder import lab
 
 leaks = LeakCheck()  # the last cell checks that nothing started here is left running
 
@@ -79,13 +79,7 @@ score("the answer's latency", predicted_answer, round(answer.latency * 1000),
       tolerance=Tolerance(absolute=50, relative=0.25), unit="ms")
 
 # %%
-bars = [{"start_ms": 0.0, "end_ms": answer.latency * 1000, "status": answer.status}]
-bars += [{"start_ms": (e["start"] - t0) * 1000, "end_ms": (e["end"] - t0) * 1000, "status": 200} for e in events]
-fig = Figure(figsize=(9, 3), layout="constrained")
-ax = plots.timeline(bars, ax=fig.add_subplot(), title="POST /orders/A: the answer, then three background tasks")
-ax.set_yticks(range(4), ["the response (client)"] + [e["name"] for e in events])
-ax.set_ylabel("")
-display(fig)
+display(answer_and_tasks_figure(answer, events, "POST /orders/A: the answer, then three background tasks"))
 
 # %%
 first, second, third = events

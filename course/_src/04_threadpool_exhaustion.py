@@ -38,15 +38,16 @@ import fastapi.routing
 import httpx
 import ipywidgets as widgets
 import starlette.concurrency
-from _lesson import LeakCheck, limiter_figure
+from _lesson import LeakCheck
+from _pictures import costs_figure, limiter_figure
 from _practice import REFERENCE, Tolerance, score
+from _scenarios import LookupRun, costs_table, lookups_seen
 from _turns import TURNS
 from _widgets import run_button, run_in_fresh_loop
 from httpx._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT_CONFIG
 from IPython.display import Code, Markdown, display
-from matplotlib.figure import Figure
 
-from autograder import lab, plots
+from autograder import lab
 from autograder.serve import DEFAULT_EXECUTOR_WORKERS
 
 leaks = LeakCheck()  # the last cell checks that nothing started here is left running
@@ -184,7 +185,7 @@ predicted_legacy_total = 0.3  # seconds until all 100 lookups are answered
 
 
 # %%
-def run_burst(app_file: str, n: int = N, tokens: int | None = None) -> dict:
+def run_burst(app_file: str, n: int = N, tokens: int | None = None) -> LookupRun:
     """Serve the app, fire n lookups at once, collect what both sides saw."""
     with lab.serve(app_file) as app:
         if tokens is not None:  # the notebook's knob; the real fix is in the lifespan
@@ -192,28 +193,7 @@ def run_burst(app_file: str, n: int = N, tokens: int | None = None) -> dict:
         app.request("GET", "/legacy/0")  # warm-up: imports, first thread, first client
         app.reset_stats()
         burst = app.burst("GET", [f"/legacy/{i}" for i in range(1, n + 1)])
-        upstream = app.stats()["upstream"]
-        limiter = app.request("GET", f"/lab/limiter?since={burst.started - 0.05}").json()
-        costs = app.request("GET", "/lab/costs").json()
-    starts = sorted(r["start"] for r in upstream["requests"])
-    return {
-        "burst": burst,
-        "upstream_peak": upstream["peak"],
-        "upstream_starts": [s - starts[0] for s in starts],
-        "limiter": limiter,
-        "max_borrowed": max((s[1] for s in limiter["trace"]), default=0),
-        "costs": costs,
-        "correct": all(
-            r.json() == {"item_id": int(r.request.path.rsplit("/", 1)[1]),
-                         "name": f"item-{r.request.path.rsplit('/', 1)[1]}"}
-            for r in burst.answered
-        ),
-    }
-
-
-def picture(run: dict, title: str) -> Figure:
-    """The request timeline above the limiter's tokens in use, on one time axis."""
-    return limiter_figure(run["burst"], run["limiter"], title)
+        return lookups_seen(app, burst)  # the upstream's record, the limiter's trace, the costs
 
 
 legacy = run_burst("apps/nb04_legacy.py")
@@ -226,7 +206,7 @@ print(f"upstream: at most {legacy['upstream_peak']} lookups in flight at once; "
 print(f"limiter: at most {legacy['max_borrowed']} of {legacy['limiter']['total_tokens']} tokens borrowed")
 score("all 100 lookups answered", predicted_legacy_total, b.total,
       tolerance=Tolerance(absolute=0.15, relative=0.2), unit="s")
-display(picture(legacy, f"{N} concurrent lookups, def endpoint, default limiter"))
+display(limiter_figure(legacy, f"{N} concurrent lookups, def endpoint, default limiter"))
 
 # %% [markdown]
 # Read the picture from the bottom: the tokens in use climb to 40 within a few
@@ -287,7 +267,7 @@ for name, run in (("no response model", legacy), ("-> Item", validated)):
           f"{answered_within(run['burst'], FIRST_WAVE):3}; median answer {lat[len(lat) // 2]:.2f} s")
 score(f"answered within {FIRST_WAVE} s", predicted_first_wave, answered_within(vb, FIRST_WAVE),
       tolerance=Tolerance(absolute=5), unit="lookups")
-display(picture(validated, f"{N} concurrent lookups, def endpoint -> Item: every answer waits twice"))
+display(limiter_figure(validated, f"{N} concurrent lookups, def endpoint -> Item: every answer waits twice"))
 
 # %%
 assert len(vb.answered) == N and validated["correct"]
@@ -316,7 +296,7 @@ raised = run_burst("apps/nb04_raised_limiter.py")
 rb = raised["burst"]
 print(f"answered {len(rb.answered)}/{N} in {rb.total:.2f} s, {rb.waves()} wave(s); upstream peak "
       f"{raised['upstream_peak']}; at most {raised['max_borrowed']} tokens borrowed")
-display(picture(raised, f"{N} concurrent lookups, def endpoint, limiter raised to 200"))
+display(limiter_figure(raised, f"{N} concurrent lookups, def endpoint, limiter raised to 200"))
 
 # %%
 assert len(rb.answered) == N and raised["correct"]
@@ -345,7 +325,7 @@ asynced = run_burst("apps/nb04_async_client.py")
 ab = asynced["burst"]
 print(f"answered {len(ab.answered)}/{N} in {ab.total:.2f} s; upstream peak {asynced['upstream_peak']}; "
       f"at most {asynced['max_borrowed']} tokens borrowed")
-display(picture(asynced, f"{N} concurrent lookups, async def + one AsyncClient"))
+display(limiter_figure(asynced, f"{N} concurrent lookups, async def + one AsyncClient"))
 
 # %%
 assert len(ab.answered) == N and asynced["correct"]
@@ -362,24 +342,8 @@ assert asynced["max_borrowed"] == 0, asynced["max_borrowed"]  # no worker thread
 
 # %%
 runs = {"def, 40 tokens (starter)": legacy, "def, 200 tokens": raised, "async def + AsyncClient": asynced}
-rows = "\n".join(
-    f"| {name} | {r['upstream_peak']} | {r['burst'].total:.2f} s | {r['costs']['threads']} "
-    f"| {r['costs']['rss_mib']:.0f} MiB | {r['costs']['vms_mib']:.0f} MiB | {r['costs']['upstream_connections']} |"
-    for name, r in runs.items()
-)
-display(Markdown(
-    "| app | upstream peak | burst | threads | resident memory | address space | "
-    "connections to the upstream kept open |\n| --- | --- | --- | --- | --- | --- | --- |\n" + rows
-))
-
-fig = Figure(figsize=(9, 3), layout="constrained")
-left, right = fig.subplots(1, 2)
-names = ["def, 40", "def, 200", "async"]
-left.bar(names, [r["costs"]["threads"] for r in runs.values()], color=plots.OK_COLOUR)
-left.set_title("threads in the app's process")
-right.bar(names, [r["costs"]["upstream_connections"] for r in runs.values()], color=plots.BAD_COLOUR)
-right.set_title("open connections to the upstream")
-display(fig)
+display(Markdown(costs_table(runs)))
+display(costs_figure({"def, 40": legacy, "def, 200": raised, "async": asynced}))
 
 # %%
 assert raised["costs"]["threads"] >= 90 > legacy["costs"]["threads"] >= 40
@@ -422,7 +386,7 @@ def try_it(requests: int, tokens: int) -> None:
     burst = run["burst"]
     print(f"{requests} requests, {tokens} tokens: {burst.total:.2f} s, {burst.waves()} wave(s), "
           f"upstream peak {run['upstream_peak']} (predicted waves: {-(-requests // tokens)})")
-    display(picture(run, f"{requests} lookups, limiter of {tokens} tokens"))
+    display(limiter_figure(run, f"{requests} lookups, limiter of {tokens} tokens"))
 
 
 display(run_button(

@@ -27,13 +27,13 @@ from pathlib import Path
 
 import ipywidgets as widgets
 from _lesson import LeakCheck, burst_figure
+from _pictures import health_p95_figure, probe_traces_figure
 from _practice import REFERENCE, Tolerance, score
 from _turns import TURNS
 from _widgets import run_button
 from IPython.display import Code, Markdown, display
-from matplotlib.figure import Figure
 
-from autograder import lab, plots
+from autograder import lab
 
 leaks = LeakCheck()  # the last cell checks that nothing started here is left running
 JOBS = 4  # jobs in flight at once, as in the cpu-bound exercise
@@ -116,26 +116,8 @@ display(Markdown(
 ))
 
 # %%
-fig = Figure(figsize=(9, 3.2), layout="constrained")
-ax = fig.add_subplot()
-names = list(results)
-p95s = [max(results[n]["p95_ms"], 1.0) for n in names]
-colours = [plots.BAD_COLOUR if p > LIMIT_MS else plots.OK_COLOUR for p in p95s]
-ax.barh(names, p95s, color=colours)
-ax.axvline(LIMIT_MS, color="black", linestyle="--", linewidth=1, label=f"{LIMIT_MS} ms")
-ax.set_xscale("log")
-ax.invert_yaxis()
-ax.set_xlabel("/health latency, 95th percentile (ms, log scale)")
-ax.set_title(f"/health while {JOBS} CPU-heavy jobs are in flight")
-ax.legend(loc="lower right")
-display(fig)
-
-traces = Figure(figsize=(9, 8), layout="constrained")
-for ax, name in zip(traces.subplots(3, 2).flat, names, strict=False):
-    burst = results[name]["burst"]
-    plots.latency_trace(burst.probes, ax=ax, since=burst.started, title=name, limit_ms=LIMIT_MS)
-traces.axes[-1].set_axis_off()  # five traces on a grid of six
-display(traces)
+display(health_p95_figure(results, limit_ms=LIMIT_MS, title=f"/health while {JOBS} CPU-heavy jobs are in flight"))
+display(probe_traces_figure(results, limit_ms=LIMIT_MS))
 
 # %% [markdown]
 # ## 1. On the loop: everything waits

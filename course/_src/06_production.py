@@ -34,11 +34,12 @@ from pathlib import Path
 
 import ipywidgets as widgets
 from _lesson import LeakCheck, burst_figure
+from _pictures import worker_figure
 from _practice import REFERENCE, Tolerance, score
+from _scenarios import per_worker, pid_of
 from _turns import TURNS
 from _widgets import run_button
 from IPython.display import Code, Markdown, display
-from matplotlib.figure import Figure
 
 from autograder import lab
 
@@ -389,10 +390,6 @@ BLOCK = 0.25  # /block holds its worker's loop this long (time.sleep in async de
 print(Path(WORKERS_APP).read_text())
 
 
-def pid_of(r: lab.Response) -> int:
-    return r.json()["pid"]
-
-
 with lab.serve(WORKERS_APP, workers=2) as two:
     worker_pids = two.workers()
     one_by_one = Counter(pid_of(two.request("GET", "/whoami")) for _ in range(100))
@@ -456,42 +453,7 @@ score("8 blocking requests, 2 workers", predicted_two_workers, at_once.total,
 
 
 # %%
-def per_worker(b: lab.Burst) -> dict[int, list[lab.Response]]:
-    """Each worker's answers, in the order it sent them."""
-    out: dict[int, list[lab.Response]] = {}
-    for r in sorted(b.answered, key=lambda r: r.end):
-        out.setdefault(pid_of(r), []).append(r)
-    return out
-
-
-def worker_figure(bursts: dict[str, lab.Burst]) -> Figure:
-    fig = Figure(figsize=(4 * len(bursts), 5.5), layout="constrained")
-    axes = fig.subplots(2, len(bursts), sharex="col", squeeze=False, height_ratios=[3, 2])
-    colours = {}
-    for k, (name, b) in enumerate(bursts.items()):
-        top, bottom = axes[0][k], axes[1][k]
-        row = 0
-        for pid, answers in sorted(per_worker(b).items()):
-            colour = colours.setdefault(pid, f"C{len(colours)}")
-            for r in answers:
-                top.barh(row, (r.end - r.start) * 1000, left=(r.start - b.started) * 1000, color=colour,
-                         height=0.8, label=f"worker {pid}" if r is answers[0] else None)
-                row += 1
-        for pid in sorted({pid_of(p) for p in b.probes if p.done}):
-            mine = [p for p in b.probes if p.done and pid_of(p) == pid]
-            bottom.scatter([(p.start - b.started) * 1000 for p in mine], [p.latency * 1000 for p in mine],
-                           s=10, color=colours.setdefault(pid, f"C{len(colours)}"), label=f"worker {pid}")
-        bottom.axhline(LIMIT_MS, color="grey", linestyle="--", linewidth=1)
-        top.set_title(f"{name}: {b.total:.2f} s")
-        top.set_ylabel("request (by worker, then finish)")
-        top.legend(loc="lower right", fontsize="small")
-        bottom.set_title("/health: who answered, how late")
-        bottom.set_xlabel("ms since the first request")
-        bottom.set_ylabel("latency (ms)")
-    return fig
-
-
-display(worker_figure(runs))
+display(worker_figure(runs, limit_ms=LIMIT_MS))
 
 # %%
 for b in runs.values():
@@ -576,7 +538,7 @@ def try_it(workers: int, requests: int, spread_ms: int) -> None:
     shares = sorted(Counter(map(pid_of, b.answered)).values(), reverse=True)
     print(f"{requests} x /block over {workers} worker(s), one every {spread_ms} ms: done in {b.total:.2f} s; "
           f"served per worker {shares}; /health p95 {b.probe_p95() * 1000:.0f} ms")
-    display(worker_figure({f"{workers} worker(s)": b}))
+    display(worker_figure({f"{workers} worker(s)": b}, limit_ms=LIMIT_MS))
 
 
 display(run_button(

@@ -26,7 +26,6 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +35,26 @@ import ipywidgets as widgets
 import sqlalchemy.pool
 import starlette.concurrency
 import starlette.responses
-from _lesson import LeakCheck
+from _lesson import LeakCheck, show_function
+from _pictures import (
+    exports_figure,
+    fan_out_figure,
+    health_probes_figure,
+    orders_figure,
+    quotes_figure,
+)
 from _practice import REFERENCE, Tolerance, score
+from _scenarios import (
+    in_flight_steps,
+    measured,
+    orders_table,
+    streaming_table,
+    upstream_calls,
+    verdict_line,
+)
 from _turns import TURNS
 from _widgets import run_button, run_in_fresh_loop
 from IPython.display import Code, Markdown, display
-from matplotlib.figure import Figure
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 
@@ -53,40 +66,6 @@ from autograder.slowupstreams import ROW_DELAY, ROWS_PER_REPORT
 leaks = LeakCheck()  # the last cell checks that nothing started here is left running
 EXERCISES = Path("../exercises")
 SOLUTIONS = Path("../solutions")
-
-
-def measured(
-    judge_module: Any, app_file: Path | str, then: Callable[[lab.LabApp], Any] | None = None
-) -> dict[str, Any]:
-    """Serve ``app_file``, run the exercise's own scenario on it, judge the figures;
-    also keep what the dependency servers recorded meanwhile, and what ``then`` (a
-    further experiment on the same server, if any) returned."""
-    with lab.serve(app_file) as app:
-        figures = lab.run(judge_module.measure(app.session), 60)
-        deps = app.stats()
-        later = then(app) if then is not None else None
-    results = judge_module.judge(figures)
-    return {
-        "then": later,
-        "figures": figures,
-        "extra": figures.extra,
-        "checks": {c.name: c for c in results},
-        "failed": [c.name for c in results if not c.passed],
-        "deps": deps,
-    }
-
-
-def verdict_line(run: dict[str, Any]) -> str:
-    return ", ".join(f"{name} {'✓' if c.passed else '✗'}" for name, c in run["checks"].items())
-
-
-def show_function(path: Path, name: str) -> None:
-    """Print one function (or class) of an app file, not the whole file."""
-    source = path.read_text()
-    start = source.index(f"def {name}(") if f"def {name}(" in source else source.index(name)
-    start = source.rfind("\n\n", 0, start) + 2
-    end = source.find("\n\n\n", start)
-    print(f"# {path}\n" + source[start : end if end > 0 else None])
 
 
 # %% [markdown]
@@ -149,45 +128,13 @@ stream_runs = {  # the fixes' servers then take 60 exports at once too (section 
     "plain generator (thread pool)": measured(
         streaming, SOLUTIONS / "streaming" / "sync_generator.py", then=exports_burst),
 }
-rows_md = []
-for name, run in stream_runs.items():
-    f, x = run["figures"], run["extra"]
-    firsts = [v for v in x["first_row_ms"] if v is not None]
-    done = [r for r in f.requests if r.done]
-    last = f"{max(r.end for r in done) - min(r.start for r in f.requests):.2f} s" if done else "-"
-    rows_md.append(
-        f"| {name} | {len(done)}/{len(f.requests)}, the last after {last} | "
-        f"{len(firsts)} got one; slowest {max(firsts, default=float('nan')):.0f} ms | "
-        f"{x['source_peak_in_flight']} | {f.loop_lag * 1000:.0f} ms | {verdict_line(run)} |"
-    )
-display(Markdown(
-    "| export | ended within 1.1 s | first row (time to first byte) | rows calls in flight at the source (peak) "
-    "| worst loop probe | checks |\n| --- | --- | --- | --- | --- | --- |\n" + "\n".join(rows_md)
-))
+display(Markdown(streaming_table(stream_runs)))
 starter_run = stream_runs["async generator, blocking client (starter)"]
 _ = score("exports ended within 1.1 s (starter)", predicted_exports_done,
       sum(r.done for r in starter_run["figures"].requests), tolerance=Tolerance(absolute=2), unit="exports")
 
-
 # %%
-def stream_picture(runs: dict[str, dict[str, Any]]) -> Figure:
-    """Each export's bar (sent to ended) with a dot where its first row arrived."""
-    fig = Figure(figsize=(12, 4), layout="constrained")
-    for ax, (name, run) in zip(fig.subplots(1, len(runs), sharex=True), runs.items(), strict=True):
-        requests = run["figures"].requests
-        plots.timeline(requests, ax=ax, title=name, cut_off_ms=run["figures"].waited * 1000)
-        # the timeline sorts bars by their end (unanswered last): put each dot on its bar
-        order = sorted(range(len(requests)), key=lambda i: (not requests[i].done, requests[i].end or 0.0))
-        firsts = run["extra"]["first_row_ms"]
-        ax.scatter([firsts[i] for i in order if firsts[i] is not None],
-                   [row for row, i in enumerate(order) if firsts[i] is not None],
-                   color="black", s=10, zorder=3, label="first row arrived")
-        ax.axvline(streaming.FIRST_ROW_LIMIT * 1000, color=plots.BAD_COLOUR, linestyle=":", linewidth=1)
-        ax.legend(loc="lower right", fontsize="small")
-    return fig
-
-
-display(stream_picture(stream_runs))
+display(exports_figure(stream_runs, first_row_limit_ms=streaming.FIRST_ROW_LIMIT * 1000))
 
 # %% [markdown]
 # The starter's loop serves one row of one export at a time: the source never sees more
@@ -256,24 +203,11 @@ assert cost["awaited client"]["source_peak"] > 40, cost  # no token: every expor
 show_function(EXERCISES / "fan-out" / "starter.py", "dashboard")
 print(f"each part takes {PART_DELAY} s; the upstream accepts {PART_LIMIT} calls in flight")
 
-
 # %%
-def in_flight_steps(calls: list[dict[str, Any]], t0: float) -> tuple[list[float], list[int]]:
-    """The upstream's calls in flight over time (ms since t0), from its own records."""
-    events = sorted([(c["start"], 1) for c in calls if c.get("outcome") != "refused"]
-                    + [(c["end"], -1) for c in calls if c.get("outcome") != "refused" and "end" in c])
-    xs, ys, now = [0.0], [0], 0
-    for t, step in events:
-        now += step
-        xs.append((t - t0) * 1000)
-        ys.append(now)
-    return xs, ys
-
-
 with lab.serve(EXERCISES / "fan-out" / "starter.py") as app:
     one = app.burst("GET", "/dashboard/alone", 1)
     sequential_calls = app.stats()["limited"]["parts"]["calls"]
-xs, ys = in_flight_steps(sequential_calls, one.started)
+xs, ys = in_flight_steps(upstream_calls(sequential_calls), one.started)
 print(f"one dashboard alone: {one.slowest:.2f} s; at most {max(ys)} of its calls in flight at once")
 assert one.slowest >= 5 * PART_DELAY * 0.9 and max(ys) == 1, (one.slowest, ys)
 
@@ -313,42 +247,8 @@ _ = score("calls refused with 429 (gather)", predicted_429,
       fan_runs["asyncio.gather, no limit"]["extra"]["upstream_refused_429"],
       tolerance=Tolerance(absolute=3), unit="calls")
 
-
 # %%
-def fan_picture(runs: dict[str, dict[str, Any]]) -> Figure:
-    """Top: the upstream's calls in flight during the burst, and its 429s.
-    Bottom: the failing dashboard's five calls as the upstream saw them."""
-    fig = Figure(figsize=(12, 6), layout="constrained")
-    axes = fig.subplots(2, len(runs))
-    colours = {"answered": plots.OK_COLOUR, "failed": plots.BAD_COLOUR, "abandoned": plots.PENDING_COLOUR}
-    for col, (name, run) in enumerate(runs.items()):
-        calls = run["deps"]["limited"]["parts"]["calls"]
-        burst_calls = [c for c in calls if c["user"].startswith("user")]
-        t0 = min(r.start for r in run["figures"].requests)
-        xs, ys = in_flight_steps(burst_calls, t0)
-        top = axes[0][col]
-        top.step(xs, ys, where="post", color=plots.OK_COLOUR, label="calls in flight at the upstream")
-        refused = [(c["start"] - t0) * 1000 for c in burst_calls if c.get("outcome") == "refused"]
-        top.plot(refused, [0.5] * len(refused), "|", color=plots.BAD_COLOUR, markersize=12,
-                 label=f"{len(refused)} refused (429)")
-        top.axhline(PART_LIMIT, color=plots.BAD_COLOUR, linestyle="--", linewidth=1, label=f"limit {PART_LIMIT}")
-        top.set_title(f"{name}: 10 dashboards at once")
-        top.set_xlabel("ms since the burst")
-        top.legend(loc="center", fontsize="small")
-        bottom = axes[1][col]
-        failing = run["extra"]["failing_dashboard_calls"]
-        for i, c in enumerate(failing):
-            end = c["end_ms"] if c["end_ms"] is not None else c["start_ms"]
-            bottom.barh(i, end - c["start_ms"], left=c["start_ms"], color=colours.get(c["outcome"], "black"))
-            bottom.text(end + 5, i, f"{c['part']}: {c['outcome']}", va="center", fontsize="small")
-        bottom.set_xlim(0, PART_DELAY * 1000 * 1.8)
-        bottom.set_yticks([])
-        bottom.set_title("the outage user's five calls, at the upstream")
-        bottom.set_xlabel("ms since that dashboard was asked for")
-    return fig
-
-
-display(fan_picture(fan_runs))
+display(fan_out_figure(fan_runs, limit=PART_LIMIT, part_delay_ms=PART_DELAY * 1000))
 
 # %% [markdown]
 # With `gather`, one dashboard alone takes one delay, but ten at once put 50 calls on
@@ -417,37 +317,8 @@ _ = score("healthy quotes answered (starter)", predicted_healthy_answered,
       sum(1 for r in starter_quotes["figures"].requests if r.done and r.status == 200),
       tolerance=Tolerance(absolute=5), unit="quotes")
 
-
 # %%
-def quote_picture(runs: dict[str, dict[str, Any]]) -> Figure:
-    """Each quote's bar above the hanging connections the upstream holds open, in time."""
-    fig = Figure(figsize=(12, 6), layout="constrained")
-    axes = fig.subplots(2, len(runs), sharex=True, height_ratios=[3, 2])
-    for col, (name, run) in enumerate(runs.items()):
-        requests = run["figures"].requests
-        t0 = min(r.start for r in requests)
-        horizon = run["figures"].waited * 1000
-        plots.timeline(requests, ax=axes[0][col], title=name, cut_off_ms=horizon)
-        axes[0][col].set_xlabel("")
-        hangs = run["extra"]["_hangs"]
-        events = sorted([(o, 1) for o, _ in hangs] + [(c, -1) for _, c in hangs if c is not None])
-        xs, ys, now = [0.0], [0], 0
-        for t, step in events:
-            now += step
-            xs.append((t - t0) * 1000)
-            ys.append(now)
-        xs.append(horizon + 500)
-        ys.append(now)
-        axes[1][col].step(xs, ys, where="post", color=plots.BAD_COLOUR)
-        axes[1][col].axhline(40, color="#888888", linestyle=":", linewidth=1, label="40 worker threads")
-        axes[1][col].set_ylabel("open at the upstream")
-        axes[1][col].set_title("hanging connections held open")
-        axes[1][col].set_xlabel("ms since the first quote")
-        axes[1][col].legend(loc="upper left", fontsize="small")
-    return fig
-
-
-display(quote_picture(quote_runs))
+display(quotes_figure(quote_runs))
 
 # %% [markdown]
 # The starter's hanging calls never end: each holds its worker thread, its token and
@@ -578,24 +449,8 @@ _ = score("/health p95 (starter)", predicted_health_p95,
       health_runs["def endpoints (starter)"]["extra"]["health_p95_ms"] / 1000,
       tolerance=Tolerance(absolute=0.15, relative=0.3), unit="s")
 
-
 # %%
-def health_picture(runs: dict[str, dict[str, Any]]) -> Figure:
-    fig = Figure(figsize=(12, 3.8), layout="constrained")
-    for ax, (name, run) in zip(fig.subplots(1, len(runs), sharey=True), runs.items(), strict=True):
-        for key, colour in (("health", plots.OK_COLOUR), ("download", "#888888")):
-            lat = run["extra"][f"{key}_latencies_ms"]
-            ax.plot(range(len(lat)), lat, marker=".", linewidth=1, color=colour, label=f"{key} probes")
-        ax.axhline(starved_health.HEALTH_LIMIT * 1000, color=plots.BAD_COLOUR, linestyle="--",
-                   linewidth=1, label="100 ms")
-        ax.set_title(name)
-        ax.set_xlabel("probe (one every 20 ms, from the burst on)")
-        ax.set_ylabel("latency (ms)")
-        ax.legend(loc="upper right", fontsize="small")
-    return fig
-
-
-display(health_picture(health_runs))
+display(health_probes_figure(health_runs, limit_ms=starved_health.HEALTH_LIMIT * 1000))
 
 # %% [markdown]
 # With the starter, 40 reports take the 40 tokens and 60 more queue for them, first in,
@@ -696,26 +551,10 @@ def order_burst(app_file: str) -> dict[str, Any]:
 
 db_runs = {"def + sync engine": order_burst("apps/nb07_orders_sync.py"),
            "async def + AsyncSession (aiosqlite)": order_burst("apps/nb07_orders_async.py")}
-display(Markdown(
-    "| app | pool | connections at once (peak) | requests waiting for one (peak) | 200 | 503 (pool timeout) "
-    "| served after waiting | /health p95 |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n"
-    + "\n".join(
-        f"| {name} | {r['pool']['pool']} {r['pool']['size']}+{r['pool']['max_overflow']}, timeout "
-        f"{r['pool']['timeout']} s | {r['pool']['peak_checked_out']} | {r['pool']['peak_waiting']} | "
-        f"{r['statuses'][200]} | {r['statuses'][503]} | {sum(w > 50 for w in r['waited'])} | "
-        f"{r['burst'].probe_p95() * 1000:.0f} ms |"
-        for name, r in db_runs.items()
-    )
-))
+display(Markdown(orders_table(db_runs)))
 _ = score("503s, async session", predicted_async_503,
       db_runs["async def + AsyncSession (aiosqlite)"]["statuses"][503], tolerance=Tolerance(absolute=5), unit="orders")
-fig = Figure(figsize=(12, 5.5), layout="constrained")
-for column, (name, r) in zip(fig.subfigures(1, 2), db_runs.items(), strict=True):
-    top, bottom = column.subplots(2, 1, sharex=True, height_ratios=[3, 2])
-    plots.timeline(r["burst"].responses, ax=top, title=f"{name}: 60 orders (red: 503)")
-    top.set_xlabel("")
-    plots.latency_trace(r["burst"].probes, ax=bottom, since=r["burst"].started, title="/health latency")
-display(fig)
+display(orders_figure(db_runs))
 
 # %% [markdown]
 # Read it side by side:

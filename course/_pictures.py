@@ -1,0 +1,294 @@
+"""The lessons' figures: each function draws one picture a notebook shows, from the
+figures its run measured, and returns a ``Figure`` (``display(fig)`` draws it).
+
+Pictures every part of the course draws (a burst's timeline, a probe's latency) are the
+engine's, in :mod:`autograder.plots`; the ones here belong to one lesson each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from _scenarios import LookupRun, ScenarioRun, in_flight_steps, per_worker, pid_of, upstream_calls
+from matplotlib.figure import Figure
+
+from autograder import plots
+from autograder.lab import Burst
+from autograder.load import Response
+
+GREY = "#888888"
+
+
+# -- 01 the event loop -------------------------------------------------------------------
+
+
+def tasks_and_lag_figure(
+    bars: Sequence[dict[str, Any]], lag: Sequence[tuple[float, float]], title: str
+) -> Figure:
+    """Tasks' bars (left) beside the loop-lag meter's samples taken meanwhile (right)."""
+    fig = Figure(figsize=(11, 3.8), layout="constrained")
+    left, right = fig.subplots(1, 2, width_ratios=[3, 2])
+    plots.timeline(bars, ax=left, title=title)
+    left.set_xlabel("ms since the tasks were created")
+    left.set_ylabel("task (sorted by finish)")
+    plots.lag_samples(lag, ax=right, title="loop-lag meter (5 ms sampler)")
+    right.set_xlabel("ms since the meter started")
+    return fig
+
+
+# -- 03 background tasks ----------------------------------------------------------------
+
+
+def answer_and_tasks_figure(answer: Response, events: Sequence[dict[str, Any]], title: str) -> Figure:
+    """The response as its client waited for it, and each background task from its start
+    to its end (``events``: the app's ``{"name", "start", "end"}`` records, in the order
+    they ran), on one time axis from the moment the request was sent."""
+    t0 = answer.start
+    bars = [{"start_ms": 0.0, "end_ms": (answer.latency or 0.0) * 1000, "status": answer.status}]
+    bars += [{"start_ms": (e["start"] - t0) * 1000, "end_ms": (e["end"] - t0) * 1000, "status": 200}
+             for e in events]
+    fig = Figure(figsize=(9, 3), layout="constrained")
+    ax = plots.timeline(bars, ax=fig.add_subplot(), title=title)
+    # the timeline sorts by finish: the answer ends first, then the tasks in the order they ran
+    ax.set_yticks(range(len(bars)), ["the response (client)"] + [e["name"] for e in events])
+    ax.set_ylabel("")
+    return fig
+
+
+# -- 04 thread-pool exhaustion -----------------------------------------------------------
+
+
+def limiter_figure(run: LookupRun, title: str) -> Figure:
+    """A lookup burst's request timeline above the thread limiter's tokens in use (and
+    threads alive), sampled inside the app every 5 ms, on one time axis, against the
+    limiter's total tokens."""
+    burst, limiter = run["burst"], run["limiter"]
+    fig = Figure(figsize=(9, 6), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+    plots.timeline(burst.responses, ax=top, title=title)
+    t0 = min(r.start for r in burst.responses)
+    horizon = (max(r.end for r in burst.answered if r.end) - t0) * 1000 + 100
+    trace = [s for s in limiter["trace"] if (s[0] - t0) * 1000 <= horizon]
+    xs = [(t - t0) * 1000 for t, _, _ in trace]
+    bottom.step(xs, [b for _, b, _ in trace], where="post", color=plots.OK_COLOUR,
+                label="limiter tokens in use")
+    bottom.step(xs, [th for _, _, th in trace], where="post", color=GREY,
+                linewidth=1, label="threads alive")
+    bottom.axhline(limiter["total_tokens"], color=plots.BAD_COLOUR, linestyle="--",
+                   linewidth=1, label=f"total_tokens = {limiter['total_tokens']}")
+    peak_threads = max((th for *_, th in trace), default=0)
+    # headroom above the highest line, and the legend outside the plot: the lines run to
+    # the right edge, where any legend inside would cover their end
+    bottom.set_ylim(0, max(limiter["total_tokens"], peak_threads) * 1.15)
+    bottom.set_ylabel("count")
+    bottom.set_xlabel("time since the first request was sent (ms)")
+    bottom.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
+    top.set_xlabel("")
+    return fig
+
+
+def costs_figure(runs: Mapping[str, LookupRun]) -> Figure:
+    """Threads in the app's process (left) and its open connections to the upstream
+    (right), measured right after each run's burst; one bar per run, named by its key."""
+    fig = Figure(figsize=(9, 3), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    names = list(runs)
+    left.bar(names, [r["costs"]["threads"] for r in runs.values()], color=plots.OK_COLOUR)
+    left.set_title("threads in the app's process")
+    right.bar(names, [r["costs"]["upstream_connections"] for r in runs.values()],
+              color=plots.BAD_COLOUR)
+    right.set_title("open connections to the upstream")
+    return fig
+
+
+# -- 05 CPU-bound work ------------------------------------------------------------------
+
+
+def health_p95_figure(results: Mapping[str, dict[str, Any]], limit_ms: float, title: str) -> Figure:
+    """``/health``'s 95th-percentile latency for each way of running the jobs (a bar each,
+    red over ``limit_ms``), on a log scale; ``results`` maps a way to its ``p95_ms``."""
+    fig = Figure(figsize=(9, 3.2), layout="constrained")
+    ax = fig.add_subplot()
+    names = list(results)
+    p95s = [max(results[n]["p95_ms"], 1.0) for n in names]  # a log scale has no 0
+    ax.barh(names, p95s, color=[plots.BAD_COLOUR if p > limit_ms else plots.OK_COLOUR for p in p95s])
+    ax.axvline(limit_ms, color="black", linestyle="--", linewidth=1, label=f"{limit_ms:.0f} ms")
+    ax.set_xscale("log")
+    ax.invert_yaxis()
+    ax.set_xlabel("/health latency, 95th percentile (ms, log scale)")
+    ax.set_title(title)
+    ax.legend(loc="lower right")
+    return fig
+
+
+def probe_traces_figure(results: Mapping[str, dict[str, Any]], limit_ms: float) -> Figure:
+    """Each way's ``/health`` probe latency over its burst, one small trace per way (two
+    per row); ``results`` maps a way to its ``burst``."""
+    rows = -(-len(results) // 2)
+    fig = Figure(figsize=(9, 8 * rows / 3), layout="constrained")
+    axes = fig.subplots(rows, 2, squeeze=False).flat
+    for ax, (name, result) in zip(axes, results.items(), strict=False):
+        burst: Burst = result["burst"]
+        plots.latency_trace(burst.probes, ax=ax, since=burst.started, title=name, limit_ms=limit_ms)
+    for ax in list(fig.axes)[len(results):]:  # an odd count leaves an empty cell in the grid
+        ax.set_axis_off()
+    return fig
+
+
+# -- 06 production ----------------------------------------------------------------------
+
+
+def worker_figure(bursts: Mapping[str, Burst], limit_ms: float) -> Figure:
+    """Per burst at a multi-worker server: each request's bar coloured by the worker
+    that answered it (grouped by worker, then by finish), above ``/health``'s probes,
+    each dot coloured by the worker that answered it, against ``limit_ms``."""
+    fig = Figure(figsize=(4 * len(bursts), 5.5), layout="constrained")
+    axes = fig.subplots(2, len(bursts), sharex="col", squeeze=False, height_ratios=[3, 2])
+    colours: dict[int, str] = {}  # one colour per worker across the panels
+    for k, (name, b) in enumerate(bursts.items()):
+        top, bottom = axes[0][k], axes[1][k]
+        row = 0
+        for pid, answers in sorted(per_worker(b).items()):
+            colour = colours.setdefault(pid, f"C{len(colours)}")
+            for r in answers:
+                top.barh(row, ((r.end or r.start) - r.start) * 1000, left=(r.start - b.started) * 1000,
+                         color=colour, height=0.8, label=f"worker {pid}" if r is answers[0] else None)
+                row += 1
+        for pid in sorted({pid_of(p) for p in b.probes if p.done}):
+            mine = [p for p in b.probes if p.done and pid_of(p) == pid]
+            bottom.scatter([(p.start - b.started) * 1000 for p in mine],
+                           [(p.latency or 0.0) * 1000 for p in mine],
+                           s=10, color=colours.setdefault(pid, f"C{len(colours)}"), label=f"worker {pid}")
+        bottom.axhline(limit_ms, color="grey", linestyle="--", linewidth=1)
+        top.set_title(f"{name}: {b.total:.2f} s")
+        top.set_ylabel("request (by worker, then finish)")
+        top.legend(loc="lower right", fontsize="small")
+        bottom.set_title("/health: who answered, how late")
+        bottom.set_xlabel("ms since the first request")
+        bottom.set_ylabel("latency (ms)")
+    return fig
+
+
+# -- 07 more stalls ----------------------------------------------------------------------
+
+
+def exports_figure(runs: Mapping[str, ScenarioRun], first_row_limit_ms: float) -> Figure:
+    """Each export's bar (sent to ended; grey: not ended when the scenario gave up) with a
+    dot where its first row arrived, and the first-row limit as a dotted line; one panel
+    per app, one legend for all below them."""
+    fig = Figure(figsize=(12, 4.6), layout="constrained")
+    unended = False
+    for ax, (name, run) in zip(fig.subplots(1, len(runs), sharex=True), runs.items(), strict=True):
+        requests = run["figures"].requests
+        unended = unended or not all(r.done for r in requests)
+        plots.timeline(requests, ax=ax, title=name, cut_off_ms=run["figures"].waited * 1000)
+        # the timeline sorts bars by their end (unanswered last): put each dot on its bar
+        order = sorted(range(len(requests)), key=lambda i: (not requests[i].done, requests[i].end or 0.0))
+        firsts = run["extra"]["first_row_ms"]
+        ax.scatter([firsts[i] for i in order if firsts[i] is not None],
+                   [row for row, i in enumerate(order) if firsts[i] is not None],
+                   color="black", s=10, zorder=3, label="first row arrived")
+        ax.axvline(first_row_limit_ms, color=plots.BAD_COLOUR, linestyle=":", linewidth=1,
+                   label=f"first-row limit ({first_row_limit_ms:.0f} ms)")
+    # below the panels: inside, a legend would cover the bars it explains
+    handles, labels = fig.axes[0].get_legend_handles_labels()
+    bars, texts = plots.bar_colour_handles(ok="export ended", pending="not ended" if unended else None)
+    fig.legend([*handles, *bars], [*labels, *texts], loc="outside lower center", ncols=4,
+               fontsize="small")
+    return fig
+
+
+def fan_out_figure(runs: Mapping[str, ScenarioRun], limit: int, part_delay_ms: float) -> Figure:
+    """Top: the upstream's calls in flight during the 10-dashboard burst, its ``limit``,
+    and the calls it refused (429). Bottom: the failing dashboard's five calls as the
+    upstream saw them (answered, failed, abandoned). One column per app."""
+    fig = Figure(figsize=(12, 6), layout="constrained")
+    axes = fig.subplots(2, len(runs))
+    colours = {"answered": plots.OK_COLOUR, "failed": plots.BAD_COLOUR, "abandoned": plots.PENDING_COLOUR}
+    for col, (name, run) in enumerate(runs.items()):
+        burst_calls = [c for c in run["deps"]["limited"]["parts"]["calls"] if c["user"].startswith("user")]
+        t0 = min(r.start for r in run["figures"].requests)
+        xs, ys = in_flight_steps(upstream_calls(burst_calls), t0)
+        top = axes[0][col]
+        top.step(xs, ys, where="post", color=plots.OK_COLOUR, label="calls in flight at the upstream")
+        refused = [(c["start"] - t0) * 1000 for c in burst_calls if c.get("outcome") == "refused"]
+        top.plot(refused, [0.5] * len(refused), "|", color=plots.BAD_COLOUR, markersize=12,
+                 label=f"{len(refused)} refused (429)")
+        top.axhline(limit, color=plots.BAD_COLOUR, linestyle="--", linewidth=1, label=f"limit {limit}")
+        top.set_title(f"{name}: 10 dashboards at once")
+        top.set_xlabel("ms since the burst")
+        top.legend(loc="center", fontsize="small")
+        bottom = axes[1][col]
+        for i, c in enumerate(run["extra"]["failing_dashboard_calls"]):
+            end = c["end_ms"] if c["end_ms"] is not None else c["start_ms"]
+            bottom.barh(i, end - c["start_ms"], left=c["start_ms"], color=colours.get(c["outcome"], "black"))
+            bottom.text(end + 5, i, f"{c['part']}: {c['outcome']}", va="center", fontsize="small")
+        bottom.set_xlim(0, part_delay_ms * 1.8)
+        bottom.set_yticks([])
+        bottom.set_title("the outage user's five calls, at the upstream")
+        bottom.set_xlabel("ms since that dashboard was asked for")
+    return fig
+
+
+def quotes_figure(runs: Mapping[str, ScenarioRun], worker_threads: int = 40) -> Figure:
+    """Each quote's bar (red: answered with an error status, the fix's 504 at its
+    deadline; grey: never answered) above the hanging connections the upstream held
+    open, in time. One column per app."""
+    fig = Figure(figsize=(12, 6), layout="constrained")
+    axes = fig.subplots(2, len(runs), sharex=True, height_ratios=[3, 2])
+    for col, (name, run) in enumerate(runs.items()):
+        requests = run["figures"].requests
+        horizon = run["figures"].waited * 1000
+        top, bottom = axes[0][col], axes[1][col]
+        plots.timeline(requests, ax=top, title=name, cut_off_ms=horizon)
+        top.set_xlabel("")
+        # name only the colours this panel shows
+        errors = any(r.done and (r.status or 0) >= 400 for r in requests)
+        plots.legend_with_bar_colours(
+            top, ok="answered 200", error="answered 504 (deadline passed)" if errors else None,
+            pending="no answer" if not all(r.done for r in requests) else None,
+            loc="lower right", fontsize="small",
+        )
+        xs, ys = in_flight_steps(run["extra"]["_hangs"], min(r.start for r in requests))
+        xs.append(horizon + 500)  # the count still open at the end, drawn to the right edge
+        ys.append(ys[-1])
+        bottom.step(xs, ys, where="post", color=plots.BAD_COLOUR, label="hanging connections open")
+        bottom.axhline(worker_threads, color=GREY, linestyle=":", linewidth=1,
+                       label=f"{worker_threads} worker threads")
+        bottom.set_ylabel("open at the upstream")
+        bottom.set_title("hanging connections held open")
+        bottom.set_xlabel("ms since the first quote")
+        bottom.legend(loc="center right", fontsize="small")
+    return fig
+
+
+def health_probes_figure(runs: Mapping[str, ScenarioRun], limit_ms: float) -> Figure:
+    """``/health``'s and the download's latency, probe by probe (one every 20 ms from the
+    burst on), against the health limit; one panel per app."""
+    fig = Figure(figsize=(12, 3.8), layout="constrained")
+    for ax, (name, run) in zip(fig.subplots(1, len(runs), sharey=True), runs.items(), strict=True):
+        for key, colour in (("health", plots.OK_COLOUR), ("download", GREY)):
+            lat = run["extra"][f"{key}_latencies_ms"]
+            ax.plot(range(len(lat)), lat, marker=".", linewidth=1, color=colour, label=f"{key} probes")
+        ax.axhline(limit_ms, color=plots.BAD_COLOUR, linestyle="--", linewidth=1, label=f"{limit_ms:.0f} ms")
+        ax.set_title(name)
+        ax.set_xlabel("probe (one every 20 ms, from the burst on)")
+        ax.set_ylabel("latency (ms)")
+        ax.legend(loc="upper right", fontsize="small")
+    return fig
+
+
+def orders_figure(runs: Mapping[str, dict[str, Any]]) -> Figure:
+    """Per app, side by side: the orders' timeline (red: 503, no connection within the
+    pool timeout) above ``/health``'s latency meanwhile."""
+    fig = Figure(figsize=(12, 5.5), layout="constrained")
+    for column, (name, r) in zip(fig.subfigures(1, len(runs), squeeze=False)[0], runs.items(), strict=True):
+        top, bottom = column.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+        burst: Burst = r["burst"]
+        plots.timeline(burst.responses, ax=top, title=f"{name}: {len(burst.responses)} orders")
+        plots.legend_with_bar_colours(top, ok="200", error="503 (pool timeout)",
+                                      loc="lower right", fontsize="small")
+        top.set_xlabel("")
+        plots.latency_trace(burst.probes, ax=bottom, since=burst.started, title="/health latency")
+    return fig

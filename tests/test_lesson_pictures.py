@@ -1,0 +1,72 @@
+"""What a learner reads on the lessons' pictures does not collide: labels, legends and
+titles measured as drawn (their rendered extents), from synthetic runs."""
+
+from __future__ import annotations
+
+import sys
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
+
+from autograder import crashdrill, plots
+from tests.conftest import ROOT
+from tests.test_crashdrill import drill, mail
+from tests.test_plots import resp
+
+sys.path.insert(0, str(ROOT / "course"))  # the course's helpers, as a notebook imports them
+import _pictures  # noqa: E402
+
+from autograder.burst import Burst  # noqa: E402
+
+
+def drawn(fig: Figure) -> FigureCanvasAgg:
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return canvas
+
+
+def overlap(a: Bbox, b: Bbox) -> bool:
+    return a.overlaps(b) and a.intersection(a, b) is not None and a.intersection(a, b).width > 0
+
+
+def test_never_labels_of_the_crash_drill_summary_stay_apart_and_under_the_title():
+    never = drill({"a-00": [mail("a-00", 9.8)]})  # two of three emails never came
+    done = drill({i: [mail(i, 11.0 + n)] for n, i in enumerate(["a-00", "a-01", "a-02"])})
+    fig = crashdrill.summary_figure([never, never, done, never])
+    renderer = drawn(fig).get_renderer()
+    right = fig.axes[1]
+    labels = [t for t in right.texts if t.get_text().startswith("never")]
+    assert len(labels) == 3
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not overlap(a, b), (a, b)
+        assert not overlap(a, right.title.get_window_extent(renderer))
+        assert right.bbox.contains(a.x0, a.y1) and right.bbox.contains(a.x1, a.y0)  # inside the plot
+
+
+def test_the_limiter_legend_covers_none_of_the_lines():
+    responses = [resp(0.0, 0.3 * (1 + i // 40)) for i in range(100)]
+    trace = [(t / 100, min(40, t), 42) for t in range(0, 100)]
+    run = {"burst": Burst(responses, started=0.0, finished=0.9),
+           "limiter": {"total_tokens": 40, "trace": trace}}
+    fig = _pictures.limiter_figure(run, "100 lookups")  # type: ignore[arg-type]
+    renderer = drawn(fig).get_renderer()
+    bottom = fig.axes[1]
+    legend = bottom.get_legend().get_window_extent(renderer)
+    assert not overlap(legend, bottom.bbox), "the legend sits on the plot area, over the lines' end"
+
+
+def test_the_bar_colours_legend_names_the_colours_the_timeline_draws():
+    fig = Figure()
+    ax = fig.add_subplot()
+    plots.timeline([resp(0.0, 0.1), resp(0.0, 0.5, 504), resp(0.0, None)], ax=ax, cut_off_ms=900)
+    ax.axvline(300, linestyle=":", label="limit (300 ms)")
+    plots.legend_with_bar_colours(ax, ok="200", error="504 (deadline passed)")
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["limit (300 ms)", "200", "504 (deadline passed)"]
+    drawn_colours = {to_hex(p.get_facecolor()) for p in ax.patches}
+    named = [to_hex(h.get_facecolor()) for h in legend.legend_handles[1:]]
+    assert named == [plots.OK_COLOUR, plots.BAD_COLOUR] and set(named) <= drawn_colours
