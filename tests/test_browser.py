@@ -263,6 +263,10 @@ def run_all(page, lab: Lab, notebook: str) -> None:
     page.goto(f"{lab.base}/lab/tree/course/{notebook}?token={lab.token}&reset")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     page.wait_for_selector("#jp-main-statusbar >> text=Idle", timeout=60_000)
+    # Opening a lesson changes nothing in it (its kernel's start once marked it unsaved).
+    assert page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty").count() == 0, (
+        f"{notebook} opens as unsaved"
+    )
     page.click("#jp-MainMenu >> text=Run")
     page.click('.lm-Menu .lm-Menu-itemLabel:text-is("Run All Cells")')
     # Done: no cell queued or running, and every code cell ran, or a cell failed (Run All
