@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,20 @@ def test_an_app_in_a_private_folder_is_scanned(tmp_path):
     result = json.loads(scanned.stdout)
     assert result["error"] is None, result["error"]
     assert [(r["path"], r["verdict"]) for r in result["routes"]] == [("/where", "fine")]
+
+
+@SANDBOXED
+def test_the_sandbox_starts_however_the_interpreter_was_typed():
+    """``../.venv/bin/python`` typed in course/ (``sys.executable``: ``course/../.venv/…``) goes through a folder the sandbox
+    does not show: the sandbox is started with the interpreter's absolute path."""
+    typed = Path("..") / ".venv" / "bin" / "python"
+    if not (ROOT / "course" / typed).exists():
+        pytest.skip("no .venv in the repository (bash scripts/setup makes it)")
+    said = subprocess.run(
+        [str(typed), "-c", "from autograder import environment as e; print(e.confinement().bwrap)"],
+        cwd=ROOT / "course",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert said.stdout.strip() == shutil.which("bwrap"), said.stderr
