@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from autograder import environment, lab, readable_copy, workdir
-from autograder.handles import Run
+from autograder.handles import Run, SubmissionFailed
 from tests.conftest import ROOT, run_cli
 
 AS_ROOT = pytest.mark.skipif(
@@ -81,6 +81,16 @@ def test_a_copy_holds_what_a_stranger_could_read_and_only_the_runs_uid_reads_it(
         st = path.stat()
         assert (st.st_uid, st.st_gid) == (0, uid)
         assert stat.S_IMODE(st.st_mode) & 0o007 == 0  # nobody else on the machine
+
+
+def test_a_private_folder_too_big_to_copy_is_refused_with_what_to_do(tmp_path, monkeypatch):
+    app = _app_in(tmp_path / "big", 0o700)
+    monkeypatch.setattr(readable_copy, "MAX_FILES", 1)
+    with pytest.raises(SubmissionFailed) as refused:
+        readable_copy.copy_for(environment.UID_BASE, app.parent, tmp_path / "copy")
+    said = str(refused.value)
+    assert "private" in said and f"chmod o+rx {app.parent}" in said and "\n" not in said
+    assert not (tmp_path / "copy").exists()
 
 
 @AS_ROOT
