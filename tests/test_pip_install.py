@@ -80,8 +80,8 @@ def test_the_sources_import_what_a_pip_install_must_bring():
 
 
 def test_a_pip_style_install_imports_the_whole_course(tmp_path: Path):
-    if not os.access(UV, os.X_OK):
-        pytest.skip("uv is not installed (bash scripts/setup installs it)")
+    # Never skipped: scripts/setup, which made the venv running this test, needs uv too.
+    assert os.access(UV, os.X_OK), "uv not found (bash scripts/setup installs it in .tools/)"
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     env["UV_PYTHON_DOWNLOADS"] = "never"
     venv = tmp_path / "venv"
