@@ -15,7 +15,9 @@ name the same files):
 - the serving harness (the ``autograder`` package, no other part of the repository),
   read-only;
 - the folder holding the submission, read-only (writable only when the host lets everyone
-  write there: a scratch folder a notebook shares with its app);
+  write there: a scratch folder a notebook shares with its app); where the submission's
+  own uid may not enter it, a copy of what a stranger could read in it, at its own path
+  (``readable_copy.py``);
 - the run's directory (its working directory ``home`` inside), writable as the host's
   permissions allow;
 - a private, empty ``/tmp`` and ``/dev/shm``, a minimal ``/dev`` and its own ``/proc``;
@@ -31,10 +33,13 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 HARNESS = Path(__file__).resolve().parent
+# The interpreter by a path the sandbox shows: ``sys.executable`` keeps the way it was
+# typed (``course/../.venv/bin/python``), through folders the sandbox may not hold.
+PYTHON = os.path.abspath(sys.executable)
 # Top-level links or folders the dynamic linker and /usr/bin/env-style scripts rely on.
 SYSTEM_TOPS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 OWN_MOUNTS = ("/dev", "/proc", "/etc")  # made by bubblewrap itself
@@ -97,11 +102,13 @@ def command(
     read_only: list[str],
     writable: list[str],
     etc: Path | None,
+    copies: Mapping[str, str] | None = None,
 ) -> list[str]:
     """The bubblewrap prefix: the view (the runtime and harness are always in it) and the
     namespaces. The command that follows becomes the namespace's init (``--as-pid-1``):
     when it dies the kernel kills every process in the namespace, and signals sent to it
-    from inside are ignored."""
+    from inside are ignored. ``copies``: a read-only path shown from a copy on the host
+    (``readable_copy.py``), not from itself."""
     args = [bwrap, "--die-with-parent", "--new-session", "--as-pid-1"]
     args += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
     if as_root:
@@ -139,7 +146,7 @@ def command(
     for folder in sorted(on_the_way, key=len):
         args += ["--perms", "0755", "--dir", folder]
     for path, how in sorted(targets.items(), key=lambda b: len(b[0])):  # parents first
-        args += [how, path, path]
+        args += [how, (copies or {}).get(path, path), path]
     # The new root itself (and the folders made on it) read-only: as a user they are the
     # user's own, and nothing but the working directory and /tmp is to be written.
     return [*args, "--remount-ro", "/"]

@@ -28,7 +28,6 @@ import platform
 import resource
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -181,7 +180,7 @@ def confinement() -> Confinement:
     root = os.geteuid() == 0
     sandbox = shutil.which("bwrap")
     why_not = ""
-    probe_uid = [sys.executable, "-m", "autograder.sandbox", "--probe-uid", str(UID_BASE)]
+    probe_uid = [view.PYTHON, "-m", "autograder.sandbox", "--probe-uid", str(UID_BASE)]
     own_uid = False
     if os.environ.get(OFF_SWITCH) == "off":
         sandbox, why_not = None, f"switched off ({OFF_SWITCH}=off)"
@@ -192,7 +191,7 @@ def confinement() -> Confinement:
         if root:  # one start tells both: the sandbox runs, and a stranger uid can import
             own_uid = _succeeds([*prefix, *probe_uid])[0]
         if not own_uid:
-            works, said = _succeeds([*prefix, sys.executable, "-c", "import json, uvicorn"])
+            works, said = _succeeds([*prefix, view.PYTHON, "-c", "import json, uvicorn"])
             if not works:
                 why_not = _why_no_user_namespaces(said) if not root else f"bubblewrap: {said}"
                 sandbox = None

@@ -17,7 +17,6 @@ import json
 import os
 import signal
 import socket
-import sys
 import time
 from pathlib import Path
 
@@ -72,7 +71,7 @@ def _spec(
         workdir=str(run.workdir),
         home=str(run.home),
         deps_argv=(
-            sys.executable,
+            bwrap.PYTHON,
             "-m",
             "autograder.depservers",
             "--audit-log",
@@ -81,7 +80,7 @@ def _spec(
         deps_env=env,
         deps_log=str(run.workdir / "depservers.log"),
         app_argv=(
-            sys.executable,
+            bwrap.PYTHON,
             "-m",
             "autograder.serve",
             str(app_file),
@@ -108,7 +107,7 @@ def _spec(
     )
 
 
-def sandbox_prefix(run: Run, app_file: Path) -> list[str]:
+def sandbox_prefix(run: Run, view: workdir.View) -> list[str]:
     """The bubblewrap command that gives the run its own view of the machine (``bwrap.py``),
     or nothing where the machine allows no sandbox."""
     conf = environment.confinement()
@@ -116,13 +115,14 @@ def sandbox_prefix(run: Run, app_file: Path) -> list[str]:
         return []
     etc = run.workdir / "etc"
     bwrap.write_etc(etc, uid=os.getuid() if run.uid is None else run.uid, home=run.home)
-    read_only, writable = bwrap.submission_folder(app_file)
+    read_only, writable = bwrap.submission_folder(view.app_file)
     return bwrap.command(
         conf.bwrap,
         as_root=conf.as_root,
         read_only=[*read_only, *run.reachable],
         writable=[str(run.workdir), *writable],
         etc=etc,
+        copies=view.copies,
     )
 
 
@@ -151,10 +151,10 @@ async def start(run: Run) -> asyncio.StreamReader:
         run.restart_channel, theirs = socket.socketpair()
         theirs.set_inheritable(True)
         restart_fds = (theirs.fileno(),)
-    app_file = workdir.served_file(run)
+    view = workdir.submission_view(run, sandboxed=environment.confinement().bwrap is not None)
     spec = _spec(
         run,
-        app_file,
+        view.app_file,
         app_sock.fileno(),
         status_w,
         control_w,
@@ -164,8 +164,8 @@ async def start(run: Run) -> asyncio.StreamReader:
     )
     try:
         run.supervisor = await asyncio.create_subprocess_exec(
-            *sandbox_prefix(run, app_file),
-            sys.executable,
+            *sandbox_prefix(run, view),
+            bwrap.PYTHON,
             "-m",
             "autograder.sandbox",
             spec.to_json(),

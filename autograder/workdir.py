@@ -7,8 +7,10 @@ import contextlib
 import os
 import shutil
 import stat
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder import readable_copy
 from autograder.handles import Run
 
 
@@ -43,17 +45,64 @@ def readable_by_others(path: Path) -> bool:
         return False
 
 
-def served_file(run: Run) -> Path:
-    """The file the harness imports: the submission itself, or a readable copy of it when
-    its own uid could not read it where it is (sibling modules then stay behind)."""
-    if run.uid is None or run.reachable or readable_by_others(run.app_file):
-        return run.app_file
-    folder = run.workdir / "submission"
-    folder.mkdir(mode=0o755)
-    copy = folder / run.app_file.name
-    shutil.copyfile(run.app_file, copy)
-    copy.chmod(0o644)
-    return copy
+@dataclass(frozen=True)
+class View:
+    """What the harness imports, and the folders the sandbox shows from a readable copy
+    (``{path in the sandbox: copy on the host}``) where the run's uid may not enter them."""
+
+    app_file: Path
+    copies: dict[str, str] = field(default_factory=dict)
+
+
+def submission_view(run: Run, *, sandboxed: bool) -> View:
+    """The submission and the folders it imports from, as its own uid can read them.
+
+    In the sandbox the folders on the way are bubblewrap's (0755), so a folder the uid may
+    not enter itself (or a submission only its owner may read) is shown from a copy at its
+    own path: tracebacks and the diagnosis name the learner's file. Without a sandbox the
+    harness imports the copy (siblings included) from the run's directory."""
+    if run.uid is None:
+        return View(run.app_file)
+    folder = run.app_file.parent
+    copies: dict[str, str] = {}
+    if sandboxed:
+        alone = folder.stat().st_mode & stat.S_ISVTX or folder == folder.parent
+        if alone and not readable_copy.readable(run.app_file):
+            copies[str(run.app_file)] = str(_copy_file(run))
+        elif not alone and not (
+            readable_copy.enterable(folder) and readable_copy.readable(run.app_file)
+        ):
+            copies[str(folder)] = str(_copy_folder(run, folder, also=run.app_file))
+        for extra in map(Path, run.reachable):
+            if str(extra) not in copies and not readable_copy.enterable(extra):
+                copies[str(extra)] = str(_copy_folder(run, extra))
+        return View(run.app_file, copies)
+    if run.reachable or readable_by_others(run.app_file):
+        return View(run.app_file)
+    return View(_copy_folder(run, folder, also=run.app_file) / run.app_file.name)
+
+
+def _copy_folder(run: Run, folder: Path, *, also: Path | None = None) -> Path:
+    return readable_copy.copy_for(_uid(run), folder, _fresh(run), also=also)
+
+
+def _copy_file(run: Run) -> Path:
+    """The submission alone (its folder is everyone's, like /tmp), readable by its uid."""
+    into = _fresh(run)
+    readable_copy.copy_for(_uid(run), run.app_file.parent, into, only=run.app_file)
+    return into / run.app_file.name
+
+
+def _fresh(run: Run) -> Path:
+    """A new, not yet existing folder for one copy in the run's directory."""
+    copies = run.workdir / "copies"
+    copies.mkdir(mode=0o711, exist_ok=True)
+    return copies / str(len(list(copies.iterdir())))
+
+
+def _uid(run: Run) -> int:
+    assert run.uid is not None
+    return run.uid
 
 
 def remove_owned_by(uid: int) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 import tomllib
+
+from packaging.requirements import Requirement
 
 from tests.conftest import ROOT
 
@@ -17,16 +20,34 @@ def _names(specs: list[str]) -> dict[str, str]:
     return out
 
 
+def _with_extras(specs: list[str]) -> list[str]:
+    """Conda has no extras: ``sqlalchemy[asyncio]`` is sqlalchemy and what its ``asyncio``
+    extra requires (read from the installed package's metadata)."""
+    out = []
+    for spec in specs:
+        req = Requirement(spec)
+        out.append(spec.replace(f"[{','.join(sorted(req.extras))}]", ""))
+        for extra in req.extras:
+            for line in importlib.metadata.requires(req.name) or []:
+                dep = Requirement(line)
+                if dep.marker is not None and dep.marker.evaluate({"extra": extra}):
+                    dep.marker = None
+                    out.append(str(dep))
+    return out
+
+
 def test_environment_yml_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    wanted = _names(project["project"]["dependencies"] + project["dependency-groups"]["dev"])
+    wanted = _names(
+        _with_extras(project["project"]["dependencies"] + project["dependency-groups"]["dev"])
+    )
     listed = []
     in_deps = False
     for line in (ROOT / "environment.yml").read_text().splitlines():
         if line.startswith("dependencies:"):
             in_deps = True
         elif in_deps and line.strip().startswith("- "):
-            listed.append(line.strip()[2:])
+            listed.append(line.split("#")[0].strip()[2:])
     conda = _names(listed)
     conda.pop("python")
     conda.pop("pip")

@@ -252,7 +252,8 @@ leaks.finish()
 #
 # - **Next:** [01 · the event loop](01_event_loop.ipynb): what `await` does, and what a
 #   blocking call does to everything else on the loop.
-# - **Graded exercises:** `python -m autograder list` lists them. The first,
+# - **Graded exercises:** `python -m autograder list` lists them (typed in JupyterLab's
+#   terminal, File → New → Terminal, where `python` is the course's). The first,
 #   `blocking-sleep` ([its symptom](../exercises/blocking-sleep/README.md)), is the one
 #   notebook 01 prepares you for.
 # - **Drills:** try one now, to see how they work:
