@@ -142,7 +142,9 @@ class Lab:
 
 
 @contextlib.contextmanager
-def jupyterlab(root: Path, scratch: Path, *, reference: bool = True) -> Iterator[Lab]:
+def jupyterlab(
+    root: Path, scratch: Path, *, reference: bool = True, extra: tuple[str, ...] = ()
+) -> Iterator[Lab]:
     """``bash scripts/lab`` (the README's command) in ``root`` on a free port; stopped
     afterwards with every kernel it started. With ``reference``, each lesson's "your
     turn" grades the reference answer (the run proves it passes), not the learner's copy."""
@@ -156,7 +158,7 @@ def jupyterlab(root: Path, scratch: Path, *, reference: bool = True) -> Iterator
     log = open(scratch / "lab.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
         ["bash", "scripts/lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={token}"],
+         f"--IdentityProvider.token={token}", *extra],
         cwd=root,
         stdout=log,
         stderr=subprocess.STDOUT,
