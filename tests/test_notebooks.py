@@ -184,6 +184,37 @@ def test_your_turn_fails_untouched_and_passes_the_reference(turn_id):
 
 
 @pytest.mark.slow
+def test_the_diagnosis_quotes_the_file_as_saved_at_each_check(tmp_path):
+    """A kernel lives across checks: after the learner edits the file, the blocking line
+    quoted is the new one, not what the first check read."""
+    from autograder import lab
+
+    turn = load_turns()["01-brew"]
+    mine = tmp_path / "mine" / "01-brew.py"  # like course/mine/: readable by the grader's user
+    mine.parent.mkdir()
+    for folder in (tmp_path, mine.parent):
+        folder.chmod(0o755)
+    starter = turn.starter.read_text()
+    assert "    time.sleep(seconds)\n" in starter
+    try:
+        mine.write_text(starter)
+        mine.chmod(0o644)
+        first = turn.grade(mine)
+        assert first.diagnosis and first.diagnosis.endswith(": time.sleep(seconds)"), first.render()
+        # The learner moves the blocking call up a line and changes its text.
+        mine.write_text(
+            starter.replace('    """Wait for the tea."""\n    time.sleep(seconds)\n',
+                            "    time.sleep(seconds * 1)\n")
+        )
+        second = turn.grade(mine)
+    finally:
+        lab.close()
+    assert second.diagnosis is not None, second.render()
+    line = int(first.diagnosis.split(":")[1].split()[0])
+    assert second.diagnosis == f"01-brew.py:{line - 1} in steep: time.sleep(seconds * 1)"
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs_and_its_claims_hold(path, monkeypatch):
     # The kernel inherits this: each "your turn" cell grades the reference answer.
