@@ -16,6 +16,7 @@ reference answer, so the notebook's run proves the reference passes;
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from IPython.display import Markdown, display
 
 from autograder import checks, lab
 from autograder.checks import Check
-from autograder.drills.scoring import Score, Tolerance, Value, judge
+from autograder.drills.scoring import Tolerance, Value, format_value, judge
 from autograder.judges import Exercise
 from autograder.session import Figures
 from autograder.verdict import Verdict
@@ -34,17 +35,41 @@ COURSE = Path(__file__).resolve().parent
 MINE = COURSE / "mine"
 REFERENCE = os.environ.get("COURSE_REFERENCE") == "1"
 
-__all__ = ["REFERENCE", "Score", "Tolerance", "YourTurn", "score", "turn"]
+__all__ = ["REFERENCE", "Tolerance", "YourTurn", "score", "turn"]
 
 
 def score(
-    what: str, predicted: Value, measured: Value, *, tolerance: Tolerance | None = None, unit: str = ""
-) -> Score:
+    what: str,
+    predicted: Value | None,
+    measured: Value,
+    *,
+    tolerance: Tolerance | None = None,
+    unit: str = "",
+) -> None:
     """Score ``predicted`` against ``measured`` with the drills' rules (a figure within
-    ``tolerance``; words, given as a tuple, in the same order) and show the result."""
+    ``tolerance``; words, given as a tuple, in the same order) and show the result.
+
+    ``None`` is a prediction not made yet (the cell as shipped, e.g. under Run All): it is
+    not scored, only the measurement is shown. Returns nothing, so that a cell ending in
+    ``score(...)`` does not echo the result a second time.
+    """
+    display(Markdown(f"**Your prediction, {what}:** {verdict(predicted, measured, tolerance, unit)}"))
+
+
+def verdict(predicted: Value | None, measured: Value, tolerance: Tolerance | None, unit: str) -> str:
+    """What :func:`score` shows after "Your prediction, ...:"."""
+    if predicted is None:
+        shown = (
+            "nothing was measured"
+            if isinstance(measured, float) and math.isnan(measured)
+            else f"measured: {format_value(measured, unit)}"
+        )
+        return (
+            f"not made yet ({shown}). Put your figure in the prediction cell in place of "
+            "`None`, run it, then run this cell again."
+        )
     result = judge(predicted, measured, tolerance=tolerance, unit=unit)
-    display(Markdown(f"**Your prediction, {what}:** {'✓' if result.passed else '✗'} {result.message}"))
-    return result
+    return f"{'✓' if result.passed else '✗'} {result.message}"
 
 
 @dataclass(frozen=True)

@@ -176,11 +176,11 @@ print(Path("apps/nb04_legacy.py").read_text())
 # endpoint. Now 100 lookups at once, for 100 different items.
 #
 # **Predict first.** Each lookup waits 0.3 s for the upstream, which can serve all 100
-# at once. How many seconds until the last of the 100 is answered? (The value filled in
-# is a common guess: replace it.)
+# at once. How many seconds until the last of the 100 is answered? Replace `None` with
+# your figure.
 
 # %%
-predicted_legacy_total = 0.3  # seconds until all 100 lookups are answered
+predicted_legacy_total = None  # your figure: seconds until all 100 lookups are answered
 
 
 # %%
@@ -269,7 +269,7 @@ print(Path("apps/nb04_validated.py").read_text().split('UPSTREAM_URL = os.enviro
 # answered within 0.45 s (the first wave above had 40)?
 
 # %%
-predicted_first_wave = 40  # lookups answered within 0.45 s, def endpoint with a response model
+predicted_first_wave = None  # your figure: lookups answered within 0.45 s, def endpoint with a response model
 
 # %%
 FIRST_WAVE = 0.45

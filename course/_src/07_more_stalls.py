@@ -123,11 +123,10 @@ assert "anyio.to_thread.run_sync(_next" in inspect.getsource(starlette.concurren
 # loop probe asks the harness's own endpoint every 20 ms.
 #
 # **Predict first.** Alone, one export takes 10 × 50 ms = 0.5 s. With the starter, how
-# many of the 20 exports have ended within 1.1 s? (The value filled in is a common
-# guess: replace it.)
+# many of the 20 exports have ended within 1.1 s? Replace `None` with your figure.
 
 # %%
-predicted_exports_done = 20  # of 20 exports at once, ended within 1.1 s, starter
+predicted_exports_done = None  # your figure: of 20 exports at once, ended within 1.1 s, starter
 
 # %%
 EXPORTS = 60
@@ -165,7 +164,7 @@ display(Markdown(
     "| worst loop probe | checks |\n| --- | --- | --- | --- | --- | --- |\n" + "\n".join(rows_md)
 ))
 starter_run = stream_runs["async generator, blocking client (starter)"]
-_ = score("exports ended within 1.1 s (starter)", predicted_exports_done,
+score("exports ended within 1.1 s (starter)", predicted_exports_done,
       sum(r.done for r in starter_run["figures"].requests), tolerance=Tolerance(absolute=2), unit="exports")
 
 
@@ -296,7 +295,7 @@ show_function(Path("apps/nb07_dashboard_starter.py"), "dashboard")
 # account service refuse with 429?
 
 # %%
-predicted_429 = 0  # calls refused with 429, 10 dashboards at once, gather
+predicted_429 = None  # your figure: calls refused with 429, 10 dashboards at once, gather
 
 # %%
 fan_runs = {
@@ -309,7 +308,7 @@ for name, run in fan_runs.items():
           f"refused {x['upstream_refused_429']}; failing dashboard: {x['failing_dashboard_status']}, its calls "
           + ", ".join(f"{c['part']} {c['outcome']}" for c in x["failing_dashboard_calls"]))
     print(f"{'':30} {verdict_line(run)}")
-_ = score("calls refused with 429 (gather)", predicted_429,
+score("calls refused with 429 (gather)", predicted_429,
       fan_runs["asyncio.gather, no limit"]["extra"]["upstream_refused_429"],
       tolerance=Tolerance(absolute=3), unit="calls")
 
@@ -398,7 +397,7 @@ print((EXERCISES / "timeouts" / "starter.py").read_text().split('UPSTREAM_URL = 
 # of those 55 reach their client within the scenario's 1 s deadline?
 
 # %%
-predicted_healthy_answered = 55  # of the 55 quotes the upstream answers, answered within 1 s (starter)
+predicted_healthy_answered = None  # your figure: of the 55 quotes the upstream answers, answered within 1 s (starter)
 
 # %%
 quote_runs = {
@@ -413,7 +412,7 @@ for name, run in quote_runs.items():
           f"{x['hanging_still_open']} still open at the end")
     print(f"{'':34} {verdict_line(run)}")
 starter_quotes = quote_runs["def, no timeout (starter)"]
-_ = score("healthy quotes answered (starter)", predicted_healthy_answered,
+score("healthy quotes answered (starter)", predicted_healthy_answered,
       sum(1 for r in starter_quotes["figures"].requests if r.done and r.status == 200),
       tolerance=Tolerance(absolute=5), unit="quotes")
 
@@ -561,7 +560,7 @@ assert "abandon_on_cancel" not in inspect.getsource(starlette.concurrency.run_in
 # starter, in seconds.
 
 # %%
-predicted_health_p95 = 0.01  # seconds, /health p95 during 100 reports (starter)
+predicted_health_p95 = None  # your figure: seconds, /health p95 during 100 reports (starter)
 
 # %%
 health_runs = {
@@ -574,7 +573,7 @@ for name, run in health_runs.items():
           f"vendor peak {x['upstream_peak_in_flight']}, refused {x['upstream_refused_429']}; "
           f"reports all done in {run['figures'].metrics()['total_ms']:.0f} ms")
     print(f"{'':32} {verdict_line(run)}")
-_ = score("/health p95 (starter)", predicted_health_p95,
+score("/health p95 (starter)", predicted_health_p95,
       health_runs["def endpoints (starter)"]["extra"]["health_p95_ms"] / 1000,
       tolerance=Tolerance(absolute=0.15, relative=0.3), unit="s")
 
@@ -675,7 +674,7 @@ show_function(Path("apps/nb07_orders_async.py"), "order")
 # request. Of the 60 orders, how many does it answer 503 (no connection within 0.3 s)?
 
 # %%
-predicted_async_503 = 0  # of 60 orders at once, async session per request
+predicted_async_503 = None  # your figure: of 60 orders at once, async session per request
 
 # %%
 ORDERS = 60
@@ -707,7 +706,7 @@ display(Markdown(
         for name, r in db_runs.items()
     )
 ))
-_ = score("503s, async session", predicted_async_503,
+score("503s, async session", predicted_async_503,
       db_runs["async def + AsyncSession (aiosqlite)"]["statuses"][503], tolerance=Tolerance(absolute=5), unit="orders")
 fig = Figure(figsize=(12, 5.5), layout="constrained")
 for column, (name, r) in zip(fig.subfigures(1, 2), db_runs.items(), strict=True):
