@@ -22,7 +22,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from IPython.display import Markdown, display
+from IPython.display import Code, Markdown, display
 
 from autograder import checks, lab
 from autograder.checks import Check
@@ -35,7 +35,7 @@ COURSE = Path(__file__).resolve().parent
 MINE = COURSE / "mine"
 REFERENCE = os.environ.get("COURSE_REFERENCE") == "1"
 
-__all__ = ["REFERENCE", "Tolerance", "YourTurn", "score", "turn"]
+__all__ = ["REFERENCE", "Tolerance", "YourTurn", "score", "show_answer", "turn"]
 
 
 def score(
@@ -72,6 +72,16 @@ def verdict(predicted: Value | None, measured: Value, tolerance: Tolerance | Non
     return f"{'✓' if result.passed else '✗'} {result.message}"
 
 
+def show_answer(path: Path) -> None:
+    """Show a reference answer in the notebook, highlighted and read-only.
+
+    Not a link: JupyterLab would open the answer in an editor tab titled like the
+    learner's own file (``01-brew.py``), one edit away from being mistaken for it.
+    """
+    display(Markdown(f"**One answer** (`{path.name}`, shown here read-only: edit your own copy):"))
+    display(Code(filename=str(path), language="python"))
+
+
 @dataclass(frozen=True)
 class YourTurn:
     id: str
@@ -96,6 +106,10 @@ class YourTurn:
         from autograder.grade import grade_async  # the grader's own entry point
 
         return lab.run(grade_async(self.exercise, Path(path)), 120)
+
+    def show_answer(self) -> None:
+        """Show the reference answer (for a learner who is stuck), read-only."""
+        show_answer(self.reference)
 
     def check(self) -> Verdict:
         """Grade the learner's copy (the reference, headless) and show the verdict."""

@@ -3,6 +3,7 @@ prediction is scored and shown, and what a turn shows a learner who is stuck."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -61,3 +62,32 @@ def test_no_notebook_uses_what_score_returns():
         for line in source.read_text(encoding="utf-8").splitlines():
             assert "= score(" not in line, f"{source.name}: {line.strip()}"
 
+
+
+def test_show_answer_shows_the_reference_as_read_only_code(practice):
+    _practice, shown = practice
+    from IPython.display import Code
+
+    from tests.test_notebooks import load_turns
+
+    turn = load_turns()["01-brew"]
+    turn.show_answer()
+    code = [o for o in shown if isinstance(o, Code)]
+    assert len(code) == 1 and code[0].data == turn.reference.read_text(encoding="utf-8")
+
+
+def test_stuck_shows_the_answer_in_the_notebook_not_as_a_file_to_open():
+    """A link to ``_answers/`` opens the answer in an editor tab titled like the learner's
+    file; each "Stuck?" names a call that shows it read-only, on a name the notebook has."""
+    sources = sorted((ROOT / "course" / "_src").glob("[0-9][0-9]_*.py"))
+    stuck = 0
+    for source in sources:
+        text = source.read_text(encoding="utf-8")
+        assert "](_answers/" not in text, f"{source.name} links to an answer file"
+        for call in re.findall(r"Stuck\? Run `([a-z_]+)\.show_answer\(\)`", text):
+            assert re.search(rf"^{call} = TURNS\[", text, re.M), f"{source.name}: no {call}"
+            stuck += 1
+        if "Stuck? Run `show_answer(ANSWER)`" in text:
+            assert "import MINE, REFERENCE, show_answer" in text and "\nANSWER = " in text
+            stuck += 1
+    assert stuck == 9  # notebooks 01-08 and the capstone

@@ -239,7 +239,7 @@ if REFERENCE:  # executed headless (CI): the reference answer must pass
     assert verdict.passed, verdict.render()
 
 # %% [markdown]
-# Stuck? One answer is in [`_answers/01-brew.py`](_answers/01-brew.py). Note where the
+# Stuck? Run `brew.show_answer()` in a new cell to see one answer. Note where the
 # untouched shop's diagnosis pointed: not at the endpoint, at the helper it awaited.
 # `await` on a coroutine does not make what the coroutine does non-blocking.
 

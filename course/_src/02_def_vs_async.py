@@ -235,7 +235,7 @@ if REFERENCE:  # executed headless (CI): the reference answer must pass
     assert verdict.passed, verdict.render()
 
 # %% [markdown]
-# Stuck? One answer is in [`_answers/02-trip.py`](_answers/02-trip.py).
+# Stuck? Run `trip.show_answer()` in a new cell to see one answer.
 
 # %%
 leaks.finish()

@@ -448,7 +448,7 @@ if REFERENCE:  # executed headless (CI): the reference answer must pass
     assert verdict.passed, verdict.render()
 
 # %% [markdown]
-# Stuck? One answer is in [`_answers/03-welcome.py`](_answers/03-welcome.py).
+# Stuck? Run `welcome.show_answer()` in a new cell to see one answer.
 
 # %%
 leaks.finish()

@@ -458,7 +458,7 @@ if REFERENCE:  # executed headless (CI): the reference answer must pass
     assert verdict.passed, verdict.render()
 
 # %% [markdown]
-# Stuck? One answer is in [`_answers/04-stock.py`](_answers/04-stock.py).
+# Stuck? Run `stock.show_answer()` in a new cell to see one answer.
 #
 # ## What to remember
 #

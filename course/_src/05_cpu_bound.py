@@ -287,7 +287,7 @@ if REFERENCE:  # executed headless (CI): the reference answer must pass
     assert verdict.passed, verdict.render()
 
 # %% [markdown]
-# Stuck? One answer is in [`_answers/scores05.py`](_answers/scores05.py).
+# Stuck? Run `scores.show_answer()` in a new cell to see one answer.
 #
 # ## What to remember
 #

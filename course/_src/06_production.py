@@ -606,7 +606,7 @@ if REFERENCE:  # executed headless (CI): the reference answer must pass
     assert verdict.passed, verdict.render()
 
 # %% [markdown]
-# Stuck? One answer is in [`_answers/06-prices.py`](_answers/06-prices.py).
+# Stuck? Run `prices.show_answer()` in a new cell to see one answer.
 #
 # ## 9. The checklist
 #

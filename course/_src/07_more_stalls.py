@@ -801,7 +801,7 @@ if REFERENCE:  # executed headless (CI): the reference answer must pass
     assert verdict.passed, verdict.render()
 
 # %% [markdown]
-# Stuck? One answer is in [`_answers/07-dashboard.py`](_answers/07-dashboard.py).
+# Stuck? Run `dashboard_turn.show_answer()` in a new cell to see one answer.
 #
 # ## What to remember
 #

@@ -421,7 +421,7 @@ if REFERENCE:  # executed headless (CI): the reference answer must pass
     assert verdict.passed, verdict.render()
 
 # %% [markdown]
-# Stuck? One answer is in [`_answers/08-confirm.py`](_answers/08-confirm.py).
+# Stuck? Run `confirm.show_answer()` in a new cell to see one answer.
 
 # %%
 leaks.finish()

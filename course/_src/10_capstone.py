@@ -29,7 +29,7 @@ from pathlib import Path
 
 import ipywidgets as widgets
 from _lesson import LeakCheck
-from _practice import MINE, REFERENCE
+from _practice import MINE, REFERENCE, show_answer  # noqa: F401  (for "Stuck?", in 4.)
 from IPython.display import Code, Markdown, display
 
 from autograder import lab
@@ -309,8 +309,8 @@ if REFERENCE:  # executed headless (CI): the reference answer must be fine every
         assert after_routes[name].figures["max_latency_ms"] < 2 * after_routes[name].figures["alone_ms"]
 
 # %% [markdown]
-# Stuck? One answer, each change marked `FIX`, is in
-# [`_answers/10-bookshop.py`](_answers/10-bookshop.py).
+# Stuck? Run `show_answer(ANSWER)` in a new cell to see one answer, each change marked
+# `FIX`.
 #
 # ## 5. The command line
 #
