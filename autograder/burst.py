@@ -61,6 +61,7 @@ class Burst:
     probe_path: str | None = None  # what was probed: "loop", a path, or None
     probe_since: float | None = None
     probe_cut_off: float | None = None
+    warm_up: Response | None = None  # sent alone, before the burst, on an idle loop
 
     @property
     def answered(self) -> list[Response]:

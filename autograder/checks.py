@@ -112,6 +112,76 @@ def each_took_at_least(name: str, responses: Sequence[Response], minimum: float)
     )
 
 
+def answered_before_the_work(alone: Response | None, minimum: float) -> bool:
+    """A request sent alone, on an idle loop, got a 2xx answer sooner than the work takes:
+    the endpoint answers first and leaves the work to run (or not) after the answer."""
+    return (
+        alone is not None
+        and alone.done
+        and alone.latency is not None
+        and 200 <= (alone.status or 0) < 300
+        and alone.latency < minimum
+    )
+
+
+def work_took_its_time(
+    name: str,
+    responses: Sequence[Response],
+    minimum: float,
+    *,
+    alone: Response | None,
+    work: str,
+) -> Check:
+    """The work still takes ``minimum`` seconds, judged on what the endpoint itself does.
+
+    ``alone`` is a request sent alone on an idle loop: a burst's latencies also hold the
+    time spent waiting behind other requests, or behind work left running by an earlier
+    answer, so a fire-and-forget endpoint can look slow in a burst while doing nothing
+    before it answers.
+    """
+    burst = each_took_at_least(name, responses, minimum)
+    if not answered_before_the_work(alone, minimum):
+        if alone is None or not burst.passed or not alone.done or alone.latency is None:
+            return burst
+        fastest = min(r.latency for r in responses if r.done and r.latency is not None)
+        return Check(
+            name,
+            True,
+            f"a request sent alone took {_s(alone.latency)}, the fastest of the burst "
+            f"{_s(fastest)} (at least {_s(minimum)}: the work still takes its time)",
+        )
+    assert alone is not None and alone.latency is not None
+    waited = ""
+    if burst.passed:
+        waited = (
+            f"; the burst's requests took longer only because they waited behind the {work}s "
+            "of earlier ones"
+        )
+    return Check(
+        name,
+        False,
+        f"a request sent alone, on an idle loop, was answered in {_ms(alone.latency)} (must be "
+        f"at least {_s(minimum)}): the endpoint answers before its {work} is done{waited}. A "
+        f"fire-and-forget {work} (a task created and never awaited, or a background task) runs "
+        "after the answer, and if it blocks, it blocks every request that comes later",
+    )
+
+
+def judged_only_if_the_work_is_done(
+    check: Check, alone: Response | None, minimum: float, *, work: str, by: str
+) -> Check:
+    """``check`` as it is, unless the endpoint answers before its work is done (then it
+    cannot pass: answering at once says nothing about doing the work at once)."""
+    if not answered_before_the_work(alone, minimum):
+        return check
+    return Check(
+        check.name,
+        False,
+        f"not judged: the endpoint answers before its {work} is done (see {by}), so how "
+        f"fast it answers says nothing about doing the {work}s at once",
+    )
+
+
 def _each_answer(
     name: str,
     responses: Sequence[Response],

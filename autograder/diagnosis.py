@@ -11,7 +11,6 @@ machinery), and gets a description instead of a line that would blame a harmless
 from __future__ import annotations
 
 import io
-import linecache
 import os
 import tokenize
 from collections import Counter, defaultdict
@@ -55,8 +54,17 @@ def stalls(report: Iterable[dict[str, Any]], *, since: float = 0.0) -> list[Stal
 
 
 def source_line(path: str, line: int) -> str:
-    """The code on that line, without a trailing comment."""
-    text = linecache.getline(path, line).strip()
+    """The code on that line, without a trailing comment; "" if there is no such line.
+
+    Read from the file as saved now, never from a cache: a notebook's kernel grades the
+    learner's file again after each edit, and ``linecache`` would keep the first version.
+    """
+    try:
+        with tokenize.open(path) as f:  # honours a coding declaration, as Python does
+            lines = f.read().splitlines()
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return ""
+    text = lines[line - 1].strip() if 1 <= line <= len(lines) else ""
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (tokenize.TokenError, SyntaxError):

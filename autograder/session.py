@@ -43,6 +43,9 @@ class Figures:
     extra: Mapping[str, Any] = field(default_factory=dict)
     alive: bool = True
     began: float = 0.0
+    # A request sent alone on an idle loop (the warm-up): what the endpoint itself takes,
+    # whatever other requests or leftover background work did to the burst's latencies.
+    alone: Response | None = None
 
     def metrics(self) -> dict[str, Any]:
         """The JSON ``metrics`` object: the figures, in milliseconds, plus the timeline."""
@@ -123,8 +126,7 @@ class Session:
         if prober is not None:
             prober.start()
         since = time.monotonic()
-        if warm_up is not None:
-            await self.send(warm_up)
+        alone = await self.send(warm_up) if warm_up is not None else None
         if reset_deps:
             await self.reset_deps()
         started = time.monotonic()
@@ -144,6 +146,7 @@ class Session:
             probe_path=probe,
             probe_since=since if warm_up is not None else started,
             probe_cut_off=prober.stopped_at if prober is not None else None,
+            warm_up=alone,
         )
 
     # -- the loop probe, from the first request to the last -----------------------------
@@ -240,8 +243,10 @@ class Session:
         waited: float = 0.0,
         loop: tuple[float | None, int] = (None, 0),
         extra: Mapping[str, Any] | None = None,
+        alone: Response | None = None,
     ) -> Figures:
         return Figures(
+            alone=alone,
             requests=tuple(requests),
             waited=waited,
             loop_lag=loop[0],

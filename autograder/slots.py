@@ -6,8 +6,8 @@ kernel if the grader dies, so a stale file never blocks anyone. A slot also give
 run its number (the submission's uid is ``UID_BASE + slot``).
 
 - :func:`acquire` / :meth:`Slot.release`: hold a slot; :func:`active_runs` lists who
-  holds the others; :func:`warn_if_busy` logs a warning when another run is active (the
-  ``grade`` command: a student may run two graders by mistake, it still answers);
+  holds the others; :func:`warn_if_busy` logs a warning when another process holds a run
+  (the ``grade`` command: a student may run two graders by mistake, it still answers);
 - :func:`exclusive`: wait until this caller is the machine's only grader and keep it so
   (a class grading run: hundreds of verdicts must not disturb each other). Runs started
   meanwhile by anyone else still only warn: it keeps other *exclusive* holders out, and
@@ -112,8 +112,16 @@ def describe(runs: list[dict[str, Any]]) -> str:
 
 
 def warn_if_busy(slot: Slot, *, directory: Path | None = None) -> bool:
-    """Log a warning when another grading run is active; return whether one was."""
-    others = active_runs(besides=slot.number, directory=directory)
+    """Log a warning when another process holds a grading run; return whether one does.
+
+    Runs this process holds itself are left out: they are its own design (a notebook's
+    kernel, whose lab may still hold a lesson's app, grading a "your turn"), not a second
+    grader started by mistake, and the warning would print in red under the cell.
+    """
+    me = os.getpid()
+    others = [
+        o for o in active_runs(besides=slot.number, directory=directory) if o.get("pid") != me
+    ]
     if others:
         log.warning(
             "another grading run is active on this machine (%s): its load can disturb the "

@@ -16,16 +16,17 @@ reference answer, so the notebook's run proves the reference passes;
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from IPython.display import Markdown, display
+from IPython.display import Code, Markdown, display
 
 from autograder import checks, lab
 from autograder.checks import Check
-from autograder.drills.scoring import Score, Tolerance, Value, judge
+from autograder.drills.scoring import Tolerance, Value, format_value, judge
 from autograder.judges import Exercise
 from autograder.session import Figures
 from autograder.verdict import Verdict
@@ -34,17 +35,51 @@ COURSE = Path(__file__).resolve().parent
 MINE = COURSE / "mine"
 REFERENCE = os.environ.get("COURSE_REFERENCE") == "1"
 
-__all__ = ["REFERENCE", "Score", "Tolerance", "YourTurn", "score", "turn"]
+__all__ = ["REFERENCE", "Tolerance", "YourTurn", "score", "show_answer", "turn"]
 
 
 def score(
-    what: str, predicted: Value, measured: Value, *, tolerance: Tolerance | None = None, unit: str = ""
-) -> Score:
+    what: str,
+    predicted: Value | None,
+    measured: Value,
+    *,
+    tolerance: Tolerance | None = None,
+    unit: str = "",
+) -> None:
     """Score ``predicted`` against ``measured`` with the drills' rules (a figure within
-    ``tolerance``; words, given as a tuple, in the same order) and show the result."""
+    ``tolerance``; words, given as a tuple, in the same order) and show the result.
+
+    ``None`` is a prediction not made yet (the cell as shipped, e.g. under Run All): it is
+    not scored, only the measurement is shown. Returns nothing, so that a cell ending in
+    ``score(...)`` does not echo the result a second time.
+    """
+    display(Markdown(f"**Your prediction, {what}:** {verdict(predicted, measured, tolerance, unit)}"))
+
+
+def verdict(predicted: Value | None, measured: Value, tolerance: Tolerance | None, unit: str) -> str:
+    """What :func:`score` shows after "Your prediction, ...:"."""
+    if predicted is None:
+        shown = (
+            "nothing was measured"
+            if isinstance(measured, float) and math.isnan(measured)
+            else f"measured: {format_value(measured, unit)}"
+        )
+        return (
+            f"not made yet ({shown}). Put your figure in the prediction cell in place of "
+            "`None`, run it, then run this cell again."
+        )
     result = judge(predicted, measured, tolerance=tolerance, unit=unit)
-    display(Markdown(f"**Your prediction, {what}:** {'✓' if result.passed else '✗'} {result.message}"))
-    return result
+    return f"{'✓' if result.passed else '✗'} {result.message}"
+
+
+def show_answer(path: Path) -> None:
+    """Show a reference answer in the notebook, highlighted and read-only.
+
+    Not a link: JupyterLab would open the answer in an editor tab titled like the
+    learner's own file (``01-brew.py``), one edit away from being mistaken for it.
+    """
+    display(Markdown(f"**One answer** (`{path.name}`, shown here read-only: edit your own copy):"))
+    display(Code(filename=str(path), language="python"))
 
 
 @dataclass(frozen=True)
@@ -71,6 +106,10 @@ class YourTurn:
         from autograder.grade import grade_async  # the grader's own entry point
 
         return lab.run(grade_async(self.exercise, Path(path)), 120)
+
+    def show_answer(self) -> None:
+        """Show the reference answer (for a learner who is stuck), read-only."""
+        show_answer(self.reference)
 
     def check(self) -> Verdict:
         """Grade the learner's copy (the reference, headless) and show the verdict."""

@@ -46,6 +46,37 @@ def test_each_took_at_least_catches_a_skipped_wait():
     assert not c.passed and "skipped" in c.message
 
 
+def test_a_lone_request_answered_before_the_work_fails_it_though_the_burst_looked_slow():
+    """A fire-and-forget wait: the burst waited behind earlier waits, alone it answers at once."""
+    burst = [resp(0, 0.31 + i * 0.01) for i in range(20)]
+    c = checks.work_took_its_time("w", burst, 0.25, alone=resp(0, 0.004), work="brew")
+    assert not c.passed and "4 ms" in c.message and "fire-and-forget brew" in c.message
+    assert "waited behind the brews of earlier ones" in c.message
+    concurrent = checks.all_finished_within("c", burst, 1.0, waited=1.1, what="brews")
+    assert concurrent.passed  # what the burst alone would have said
+    judged = checks.judged_only_if_the_work_is_done(
+        concurrent, resp(0, 0.004), 0.25, work="brew", by="w"
+    )
+    assert not judged.passed and judged.message.startswith("not judged") and "(see w)" in judged.message
+
+
+def test_a_lone_request_that_takes_its_time_leaves_the_burst_to_judge():
+    burst = [resp(0, 0.31)]
+    c = checks.work_took_its_time("w", burst, 0.25, alone=resp(0, 0.30), work="brew")
+    assert c.passed and "alone took 0.30 s" in c.message and "0.31 s" in c.message
+    skipped = checks.work_took_its_time("w", [resp(0, 0.01)], 0.25, alone=resp(0, 0.3), work="x")
+    assert not skipped.passed and "skipped" in skipped.message
+    concurrent = checks.all_finished_within("c", burst, 1.0, waited=1.1, what="brews")
+    assert checks.judged_only_if_the_work_is_done(concurrent, resp(0, 0.3), 0.25, work="b", by="w") is concurrent
+
+
+def test_a_lone_request_that_failed_or_was_not_sent_does_not_stand_for_the_endpoint():
+    burst = [resp(0, 0.31)]
+    for alone in (None, resp(0, 0.01, status=500), resp(0, None)):
+        assert checks.work_took_its_time("w", burst, 0.25, alone=alone, work="x").passed
+        assert not checks.answered_before_the_work(alone, 0.25)
+
+
 def test_bodies_match_names_the_wrong_answer():
     good = resp(0, 0.3, path="/a")
     bad = resp(0, 0.3, body=b'{"status": "nope"}', path="/b")

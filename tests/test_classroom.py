@@ -515,7 +515,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, set[str]]] = {
     ("alice", "blocking-http"): (5, set()),
     ("bob", "blocking-sleep"): STARTER,
     ("bob", "blocking-http"): (2, {"concurrent", "upstream-concurrency", "loop-free"}),
-    ("carol", "blocking-sleep"): (4, {"still-waits"}),
+    ("carol", "blocking-sleep"): (3, {"still-waits", "concurrent"}),  # the wait deleted
     ("carol", "blocking-http"): (3, {"concurrent", "upstream-concurrency"}),
     ("dave", "blocking-sleep"): (
         0,

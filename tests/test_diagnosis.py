@@ -111,3 +111,14 @@ def test_source_line_drops_a_trailing_comment_but_keeps_hashes_in_strings(tmp_pa
     path.write_text('x = "#not a comment"  # a comment\ny = (1 +\n')
     assert source_line(str(path), 1) == 'x = "#not a comment"'
     assert source_line(str(path), 2) == "y = (1 +"  # unfinished code: kept as written
+
+
+def test_source_line_reads_the_file_as_saved_now(tmp_path: Path):
+    """A kernel grades the learner's file after each edit: no cache may keep the old text."""
+    path = tmp_path / "mine.py"
+    path.write_text("import time\ntime.sleep(0.3)\n")
+    assert source_line(str(path), 2) == "time.sleep(0.3)"
+    path.write_text("import asyncio\n\nawait asyncio.sleep(0.3)\n")
+    assert source_line(str(path), 2) == ""
+    assert source_line(str(path), 3) == "await asyncio.sleep(0.3)"
+    assert source_line(str(tmp_path / "gone.py"), 1) == ""

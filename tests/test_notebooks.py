@@ -177,3 +177,64 @@ def test_your_turn_fails_untouched_and_passes_the_reference(turn_id):
         assert reference.passed, reference.render()
     finally:
         lab.close()
+
+
+def learners_file(tmp_path, text: str):
+    """A learner's copy, as in course/mine/: readable by the grader's own user."""
+    mine = tmp_path / "mine" / "01-brew.py"
+    mine.parent.mkdir()
+    for folder in (tmp_path, mine.parent):
+        folder.chmod(0o755)
+    mine.write_text(text)
+    mine.chmod(0o644)
+    return mine
+
+
+@pytest.mark.slow
+def test_a_fire_and_forget_brew_fails_still_brews_and_is_not_called_concurrent(tmp_path):
+    """The brew left blocking but not awaited: the endpoint answers before brewing, and
+    the burst looks slow only because earlier brews hold the loop."""
+    from autograder import lab
+
+    turn = load_turns()["01-brew"]
+    starter = turn.starter.read_text()
+    assert "    await steep(BREW)\n" in starter and "\nimport time\n" in starter
+    mine = learners_file(tmp_path, starter.replace(
+        "    await steep(BREW)\n", "    asyncio.create_task(steep(BREW))\n"
+    ).replace("\nimport time\n", "\nimport asyncio\nimport time\n"))
+    try:
+        verdict = turn.grade(mine)
+    finally:
+        lab.close()
+    print(verdict.render())
+    checks = {c.name: c for c in verdict.checks}
+    assert checks["serves"].passed and checks["responses"].passed, verdict.render()
+    assert not checks["still-brews"].passed, verdict.render()
+    assert "fire-and-forget brew" in checks["still-brews"].message
+    assert not checks["concurrent"].passed and "not judged" in checks["concurrent"].message
+
+
+@pytest.mark.slow
+def test_the_diagnosis_quotes_the_file_as_saved_at_each_check(tmp_path):
+    """A kernel lives across checks: after the learner edits the file, the blocking line
+    quoted is the new one, not what the first check read."""
+    from autograder import lab
+
+    turn = load_turns()["01-brew"]
+    starter = turn.starter.read_text()
+    assert "    time.sleep(seconds)\n" in starter
+    mine = learners_file(tmp_path, starter)
+    try:
+        first = turn.grade(mine)
+        assert first.diagnosis and first.diagnosis.endswith(": time.sleep(seconds)"), first.render()
+        # The learner moves the blocking call up a line and changes its text.
+        mine.write_text(
+            starter.replace('    """Wait for the tea."""\n    time.sleep(seconds)\n',
+                            "    time.sleep(seconds * 1)\n")
+        )
+        second = turn.grade(mine)
+    finally:
+        lab.close()
+    assert second.diagnosis is not None, second.render()
+    line = int(first.diagnosis.split(":")[1].split()[0])
+    assert second.diagnosis == f"01-brew.py:{line - 1} in steep: time.sleep(seconds * 1)"

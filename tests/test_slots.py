@@ -4,10 +4,12 @@ waits for other graders."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,15 +37,18 @@ def test_slots_are_numbered_and_seen_by_others_while_held(tmp_path: Path):
     a.release()  # twice is harmless
 
 
-def test_a_slot_dies_with_its_holder(tmp_path: Path):
+@contextlib.contextmanager
+def held_elsewhere(directory: Path, what: str) -> Iterator[subprocess.Popen[str]]:
+    """A slot held by another process (until the block ends: then that process is killed)."""
     with subprocess.Popen(
         [
             sys.executable,
             "-c",
             "import sys; from pathlib import Path; from autograder import slots; "
-            "slots.acquire('held.py', directory=Path(sys.argv[1])); print('held', flush=True); "
+            "slots.acquire(sys.argv[2], directory=Path(sys.argv[1])); print('held', flush=True); "
             "sys.stdin.read()",
-            str(tmp_path),
+            str(directory),
+            what,
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -52,23 +57,46 @@ def test_a_slot_dies_with_its_holder(tmp_path: Path):
     ) as holder:
         try:
             assert holder.stdout is not None and holder.stdout.readline() == "held\n"
-            (entry,) = slots.active_runs(directory=tmp_path)
-            assert entry["pid"] == holder.pid and entry["file"] == "held.py"
+            yield holder
         finally:
             holder.kill()
+
+
+def test_a_slot_dies_with_its_holder(tmp_path: Path):
+    with held_elsewhere(tmp_path, "held.py") as holder:
+        (entry,) = slots.active_runs(directory=tmp_path)
+        assert entry["pid"] == holder.pid and entry["file"] == "held.py"
     assert slots.active_runs(directory=tmp_path) == []  # the kernel dropped its lock
 
 
 def test_warn_if_busy_names_the_other_run(tmp_path: Path, caplog: pytest.LogCaptureFixture):
     mine = slots.acquire("/x/mine.py", directory=tmp_path)
-    with caplog.at_level(logging.WARNING, logger="autograder.slots"):
-        assert not slots.warn_if_busy(mine, directory=tmp_path)
+    try:
+        with caplog.at_level(logging.WARNING, logger="autograder.slots"):
+            assert not slots.warn_if_busy(mine, directory=tmp_path)
+            assert caplog.records == []
+            with held_elsewhere(tmp_path, "/x/other.py") as other:
+                assert slots.warn_if_busy(mine, directory=tmp_path)
+        assert f"pid {other.pid} grading other.py" in caplog.text
+    finally:
+        mine.release()
+
+
+def test_warn_if_busy_leaves_out_the_runs_of_its_own_process(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    """A notebook's kernel may still hold a lesson's app while it grades a "your turn":
+    its own runs are not a second grader, and must print nothing under the cell."""
+    served = slots.acquire("/x/lesson_app.py", directory=tmp_path)
+    mine = slots.acquire("/x/mine.py", directory=tmp_path)
+    try:
+        assert len(slots.active_runs(besides=mine.number, directory=tmp_path)) == 1  # still seen
+        with caplog.at_level(logging.WARNING, logger="autograder.slots"):
+            assert not slots.warn_if_busy(mine, directory=tmp_path)
         assert caplog.records == []
-        other = slots.acquire("/x/other.py", directory=tmp_path)
-        assert slots.warn_if_busy(mine, directory=tmp_path)
-    assert "grading other.py" in caplog.text
-    other.release()
-    mine.release()
+    finally:
+        mine.release()
+        served.release()
 
 
 def test_exclusive_waits_until_the_active_runs_end(tmp_path: Path):

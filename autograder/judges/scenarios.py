@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from autograder import checks
+from autograder.burst import LOOP
 from autograder.checks import Check
 from autograder.load import Request, Response
 from autograder.session import Figures, Session
@@ -28,12 +29,14 @@ async def burst_figures(
     """All ``requests`` at once under the loop probe (from the warm-up on), given up on
     after ``waited`` seconds. ``reset_deps`` forgets the warm-up's upstream call;
     ``upstream_peak`` adds the most calls the upstream had in flight at once
-    (``upstream_peak_in_flight``)."""
-    responses, loop = await s.probed_burst(
-        warm_up, requests, give_up_after=waited, reset_deps=reset_deps
+    (``upstream_peak_in_flight``). The warm-up, sent alone, is the figures' ``alone``."""
+    burst = await s.measure_burst(
+        requests, give_up_after=waited, probe=LOOP, warm_up=warm_up, reset_deps=reset_deps
     )
     extra = {"upstream_peak_in_flight": await s.upstream_peak()} if upstream_peak else {}
-    return s.figures(requests=responses, waited=waited, loop=loop, extra=extra)
+    return s.figures(
+        requests=burst.responses, waited=waited, loop=burst.loop, extra=extra, alone=burst.warm_up
+    )
 
 
 async def staggered_under_probe(

@@ -128,10 +128,10 @@ print(f"idle loop: {len(idle)} samples, latest wake-up {max(lag for _, lag in id
 #
 # **Predict first.** Twenty tasks, each `time.sleep(0.1)` inside `async def`, gathered
 # at once: how many seconds until all twenty are done? Write your figure below before
-# running the measurement. (The value filled in is the guess many people make: replace it.)
+# running the measurement: replace `None` with it, then run the cell.
 
 # %%
-predicted_blocking_total = 0.1  # seconds, for 20 x time.sleep(0.1) in async def
+predicted_blocking_total = None  # your figure: seconds, for 20 x time.sleep(0.1) in async def
 
 # %%
 N, WAIT = 20, 0.1
@@ -240,7 +240,7 @@ if REFERENCE:  # executed headless (CI): the reference answer must pass
     assert verdict.passed, verdict.render()
 
 # %% [markdown]
-# Stuck? One answer is in [`_answers/01-brew.py`](_answers/01-brew.py). Note where the
+# Stuck? Run `brew.show_answer()` in a new cell to see one answer. Note where the
 # untouched shop's diagnosis pointed: not at the endpoint, at the helper it awaited.
 # `await` on a coroutine does not make what the coroutine does non-blocking.
 

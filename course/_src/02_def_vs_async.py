@@ -46,11 +46,11 @@ Code(filename=APP, language="python")
 #
 # **Predict first**, for the endpoint that calls `time.sleep(0.2)` inside `async def`:
 # how many seconds until all 20 requests are answered, and how long does the worst
-# `/health` probe wait meanwhile? (The values filled in are common guesses: replace them.)
+# `/health` probe wait meanwhile? Replace each `None` with your figure.
 
 # %%
-predicted_total = 0.2  # seconds until all 20 requests to /async-time-sleep are answered
-predicted_health = 0.01  # seconds: the worst /health probe meanwhile
+predicted_total = None  # your figure: seconds until all 20 requests to /async-time-sleep are answered
+predicted_health = None  # your figure: seconds, the worst /health probe meanwhile
 
 # %%
 N = 20
@@ -137,7 +137,7 @@ run_button(
 # does the upstream have in flight at the same moment, at most?
 
 # %%
-predicted_upstream_peak = 10  # calls in flight at once, for 10 requests at /weather-blocking
+predicted_upstream_peak = None  # your figure: calls in flight at once, for 10 requests at /weather-blocking
 
 # %%
 FIXES = ["/weather-async", "/weather-to-thread", "/weather-def"]
@@ -235,7 +235,7 @@ if REFERENCE:  # executed headless (CI): the reference answer must pass
     assert verdict.passed, verdict.render()
 
 # %% [markdown]
-# Stuck? One answer is in [`_answers/02-trip.py`](_answers/02-trip.py).
+# Stuck? Run `trip.show_answer()` in a new cell to see one answer.
 
 # %%
 leaks.finish()

@@ -56,11 +56,11 @@ Code(filename=APP, language="python")
 # line up with the moment our client received the answer. A `/health` probe runs every
 # 20 ms for 1.2 s.
 #
-# **Predict first:** how many milliseconds does the client wait for its answer? (The value
-# filled in is a common guess: replace it with yours.)
+# **Predict first:** how many milliseconds does the client wait for its answer? Replace
+# `None` with your figure.
 
 # %%
-predicted_answer = 900  # milliseconds the client waits for POST /orders/A's answer
+predicted_answer = None  # your figure: milliseconds the client waits for POST /orders/A's answer
 
 # %%
 with lab.serve(APP) as app:
@@ -148,7 +148,7 @@ run_button(explore, path=widgets.ToggleButtons(options=["/orders", "/orders-bloc
 # **Predict first:** which of the three tasks run? Write their numbers in order.
 
 # %%
-predicted_tasks = ("1", "2", "3")  # the tasks that run, in order
+predicted_tasks = None  # your answer: the numbers of the tasks that run, in order, e.g. ("1", "2")
 
 # %% [markdown]
 # The app also has an `@app.exception_handler(Exception)` (in its code above): it logs
@@ -271,7 +271,7 @@ assert graceful_default is None
 # **Predict first:** in ending 1, how many receipts reach the mail server?
 
 # %%
-predicted_after_sigterm = 0  # receipts emailed when SIGTERM arrives mid-render (0.3 s)
+predicted_after_sigterm = None  # your figure: receipts emailed when SIGTERM arrives mid-render (0.3 s)
 
 # %%
 def end_mid_task(order: str, render: float, sig: int) -> dict:
@@ -442,7 +442,7 @@ if REFERENCE:  # executed headless (CI): the reference answer must pass
     assert verdict.passed, verdict.render()
 
 # %% [markdown]
-# Stuck? One answer is in [`_answers/03-welcome.py`](_answers/03-welcome.py).
+# Stuck? Run `welcome.show_answer()` in a new cell to see one answer.
 
 # %%
 leaks.finish()

@@ -177,11 +177,11 @@ print(Path("apps/nb04_legacy.py").read_text())
 # endpoint. Now 100 lookups at once, for 100 different items.
 #
 # **Predict first.** Each lookup waits 0.3 s for the upstream, which can serve all 100
-# at once. How many seconds until the last of the 100 is answered? (The value filled in
-# is a common guess: replace it.)
+# at once. How many seconds until the last of the 100 is answered? Replace `None` with
+# your figure.
 
 # %%
-predicted_legacy_total = 0.3  # seconds until all 100 lookups are answered
+predicted_legacy_total = None  # your figure: seconds until all 100 lookups are answered
 
 
 # %%
@@ -249,7 +249,7 @@ print(Path("apps/nb04_validated.py").read_text().split('UPSTREAM_URL = os.enviro
 # answered within 0.45 s (the first wave above had 40)?
 
 # %%
-predicted_first_wave = 40  # lookups answered within 0.45 s, def endpoint with a response model
+predicted_first_wave = None  # your figure: lookups answered within 0.45 s, def endpoint with a response model
 
 # %%
 FIRST_WAVE = 0.45
@@ -422,7 +422,7 @@ if REFERENCE:  # executed headless (CI): the reference answer must pass
     assert verdict.passed, verdict.render()
 
 # %% [markdown]
-# Stuck? One answer is in [`_answers/04-stock.py`](_answers/04-stock.py).
+# Stuck? Run `stock.show_answer()` in a new cell to see one answer.
 #
 # ## What to remember
 #

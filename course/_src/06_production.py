@@ -56,11 +56,10 @@ UPSTREAM_WAIT = 0.3  # the warehouse service answers after 0.3 s
 # prober asks `/health` every 20 ms like a load balancer would.
 #
 # **Predict first**, without reading the shop: the warehouse answers in 0.3 s. How many
-# seconds until the slowest of the twelve is answered? (The value filled in is the
-# answer for a healthy service: replace it if you think otherwise.)
+# seconds until the slowest of the twelve is answered? Replace `None` with your figure.
 
 # %%
-predicted_slowest = 0.3  # seconds until the slowest of the 12 requests is answered
+predicted_slowest = None  # your figure: seconds until the slowest of the 12 requests is answered
 
 # %%
 paths = [p for i in range(1, 7) for p in (f"/products/{i}", "/products?limit=5")]
@@ -426,10 +425,9 @@ assert {s["tokens"] for s in states} == {40}  # and has a thread limiter of its 
 #
 # **Predict.** One worker serves eight `/block` requests sent at once in 8 × 0.25 =
 # 2 s: each holds the loop. How many seconds do *two* workers take for the same eight?
-# (The value filled in is what "twice the capacity" suggests.)
 
 # %%
-predicted_two_workers = 1.0  # seconds for 8 x /block sent at once to 2 workers
+predicted_two_workers = None  # your figure: seconds for 8 x /block sent at once to 2 workers
 
 # %%
 with lab.serve(WORKERS_APP, workers=2) as two:
@@ -570,7 +568,7 @@ if REFERENCE:  # executed headless (CI): the reference answer must pass
     assert verdict.passed, verdict.render()
 
 # %% [markdown]
-# Stuck? One answer is in [`_answers/06-prices.py`](_answers/06-prices.py).
+# Stuck? Run `prices.show_answer()` in a new cell to see one answer.
 #
 # ## 9. The checklist
 #

@@ -102,11 +102,10 @@ assert "anyio.to_thread.run_sync(_next" in inspect.getsource(starlette.concurren
 # loop probe asks the harness's own endpoint every 20 ms.
 #
 # **Predict first.** Alone, one export takes 10 × 50 ms = 0.5 s. With the starter, how
-# many of the 20 exports have ended within 1.1 s? (The value filled in is a common
-# guess: replace it.)
+# many of the 20 exports have ended within 1.1 s? Replace `None` with your figure.
 
 # %%
-predicted_exports_done = 20  # of 20 exports at once, ended within 1.1 s, starter
+predicted_exports_done = None  # your figure: of 20 exports at once, ended within 1.1 s, starter
 
 # %%
 EXPORTS = 60
@@ -130,7 +129,7 @@ stream_runs = {  # the fixes' servers then take 60 exports at once too (section 
 }
 display(Markdown(streaming_table(stream_runs)))
 starter_run = stream_runs["async generator, blocking client (starter)"]
-_ = score("exports ended within 1.1 s (starter)", predicted_exports_done,
+score("exports ended within 1.1 s (starter)", predicted_exports_done,
       sum(r.done for r in starter_run["figures"].requests), tolerance=Tolerance(absolute=2), unit="exports")
 
 # %%
@@ -230,7 +229,7 @@ show_function(Path("apps/nb07_dashboard_starter.py"), "dashboard")
 # account service refuse with 429?
 
 # %%
-predicted_429 = 0  # calls refused with 429, 10 dashboards at once, gather
+predicted_429 = None  # your figure: calls refused with 429, 10 dashboards at once, gather
 
 # %%
 fan_runs = {
@@ -243,7 +242,7 @@ for name, run in fan_runs.items():
           f"refused {x['upstream_refused_429']}; failing dashboard: {x['failing_dashboard_status']}, its calls "
           + ", ".join(f"{c['part']} {c['outcome']}" for c in x["failing_dashboard_calls"]))
     print(f"{'':30} {verdict_line(run)}")
-_ = score("calls refused with 429 (gather)", predicted_429,
+score("calls refused with 429 (gather)", predicted_429,
       fan_runs["asyncio.gather, no limit"]["extra"]["upstream_refused_429"],
       tolerance=Tolerance(absolute=3), unit="calls")
 
@@ -298,7 +297,7 @@ print((EXERCISES / "timeouts" / "starter.py").read_text().split('UPSTREAM_URL = 
 # of those 55 reach their client within the scenario's 1 s deadline?
 
 # %%
-predicted_healthy_answered = 55  # of the 55 quotes the upstream answers, answered within 1 s (starter)
+predicted_healthy_answered = None  # your figure: of the 55 quotes the upstream answers, answered within 1 s (starter)
 
 # %%
 quote_runs = {
@@ -313,7 +312,7 @@ for name, run in quote_runs.items():
           f"{x['hanging_still_open']} still open at the end")
     print(f"{'':34} {verdict_line(run)}")
 starter_quotes = quote_runs["def, no timeout (starter)"]
-_ = score("healthy quotes answered (starter)", predicted_healthy_answered,
+score("healthy quotes answered (starter)", predicted_healthy_answered,
       sum(1 for r in starter_quotes["figures"].requests if r.done and r.status == 200),
       tolerance=Tolerance(absolute=5), unit="quotes")
 
@@ -432,7 +431,7 @@ assert "abandon_on_cancel" not in inspect.getsource(starlette.concurrency.run_in
 # starter, in seconds.
 
 # %%
-predicted_health_p95 = 0.01  # seconds, /health p95 during 100 reports (starter)
+predicted_health_p95 = None  # your figure: seconds, /health p95 during 100 reports (starter)
 
 # %%
 health_runs = {
@@ -445,7 +444,7 @@ for name, run in health_runs.items():
           f"vendor peak {x['upstream_peak_in_flight']}, refused {x['upstream_refused_429']}; "
           f"reports all done in {run['figures'].metrics()['total_ms']:.0f} ms")
     print(f"{'':32} {verdict_line(run)}")
-_ = score("/health p95 (starter)", predicted_health_p95,
+score("/health p95 (starter)", predicted_health_p95,
       health_runs["def endpoints (starter)"]["extra"]["health_p95_ms"] / 1000,
       tolerance=Tolerance(absolute=0.15, relative=0.3), unit="s")
 
@@ -530,7 +529,7 @@ show_function(Path("apps/nb07_orders_async.py"), "order")
 # request. Of the 60 orders, how many does it answer 503 (no connection within 0.3 s)?
 
 # %%
-predicted_async_503 = 0  # of 60 orders at once, async session per request
+predicted_async_503 = None  # your figure: of 60 orders at once, async session per request
 
 # %%
 ORDERS = 60
@@ -552,7 +551,7 @@ def order_burst(app_file: str) -> dict[str, Any]:
 db_runs = {"def + sync engine": order_burst("apps/nb07_orders_sync.py"),
            "async def + AsyncSession (aiosqlite)": order_burst("apps/nb07_orders_async.py")}
 display(Markdown(orders_table(db_runs)))
-_ = score("503s, async session", predicted_async_503,
+score("503s, async session", predicted_async_503,
       db_runs["async def + AsyncSession (aiosqlite)"]["statuses"][503], tolerance=Tolerance(absolute=5), unit="orders")
 display(orders_figure(db_runs))
 
@@ -641,7 +640,7 @@ if REFERENCE:  # executed headless (CI): the reference answer must pass
     assert verdict.passed, verdict.render()
 
 # %% [markdown]
-# Stuck? One answer is in [`_answers/07-dashboard.py`](_answers/07-dashboard.py).
+# Stuck? Run `dashboard_turn.show_answer()` in a new cell to see one answer.
 #
 # ## What to remember
 #

@@ -109,12 +109,11 @@ print("redis-server:", brokers.executable() or "not installed")
 # %% [markdown]
 # **Predict first.** huey writes each task to SQLite before the `202`, like the job
 # table. Of the 12 orders, how many emails does huey lose? And how many seconds after the
-# kill does arq deliver the last of them? (The values filled in are common guesses:
-# replace them with yours.)
+# kill does arq deliver the last of them? Replace each `None` with your figure.
 
 # %%
-predicted_huey_lost = 0  # emails huey loses
-predicted_arq_recovery = 1.0  # seconds from the kill to arq's last owed email
+predicted_huey_lost = None  # your figure: emails huey loses
+predicted_arq_recovery = None  # your figure: seconds from the kill to arq's last owed email
 
 # %% [markdown]
 # ## 2. The same crash, four times
@@ -422,7 +421,7 @@ if REFERENCE:  # executed headless (CI): the reference answer must pass
     assert verdict.passed, verdict.render()
 
 # %% [markdown]
-# Stuck? One answer is in [`_answers/08-confirm.py`](_answers/08-confirm.py).
+# Stuck? Run `confirm.show_answer()` in a new cell to see one answer.
 
 # %%
 leaks.finish()

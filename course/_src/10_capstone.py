@@ -29,7 +29,7 @@ from pathlib import Path
 
 import ipywidgets as widgets
 from _lesson import LeakCheck
-from _practice import MINE, REFERENCE
+from _practice import MINE, REFERENCE, show_answer  # noqa: F401  (for "Stuck?", in 4.)
 from IPython.display import Code, Markdown, display
 
 from autograder import lab
@@ -58,8 +58,8 @@ display(Code(filename=SHOP, language="python"))
 # %% [markdown]
 # **Predict first.** Under twenty requests at once, which routes will stall: keep the
 # whole app waiting, or keep their own callers queueing well beyond their time alone?
-# Select them (Ctrl- or Cmd-click for several), then run on. Left empty, the prediction
-# is "none of them", the answer for a healthy service.
+# Select them (Ctrl- or Cmd-click for several), or "none of them", then run on. Left
+# empty, the prediction is not made: the scan's findings are shown, not scored.
 
 # %%
 ROUTES = [
@@ -67,7 +67,8 @@ ROUTES = [
     "GET /authors/{author_id}", "GET /search", "GET /bestsellers", "GET /delivery/{city}",
     "GET /admin/sales",
 ]
-prediction = widgets.SelectMultiple(options=ROUTES, value=(), rows=len(ROUTES),
+NONE = "none of them"
+prediction = widgets.SelectMultiple(options=[NONE, *ROUTES], value=(), rows=len(ROUTES) + 1,
                                     description="stall", layout=widgets.Layout(width="32em"))
 display(prediction)
 
@@ -98,10 +99,13 @@ def flagged(result: ScanResult) -> dict[str, str]:
 
 
 found = flagged(before)
-predicted = set(prediction.value)
+predicted = set(prediction.value) - {NONE}
 right, missed, false_alarms = predicted & found.keys(), found.keys() - predicted, predicted - found.keys()
 named = ", ".join(f"`{r}`" for r in sorted(right)) or "none"
 display(Markdown(
+    f"**Your prediction:** not made yet (the scan flagged {len(found)} routes). Select the "
+    "routes you expect to stall in the list above, then run this cell again."
+    if not prediction.value else
     f"**Your prediction:** {'✓ exactly right' if predicted == found.keys() else '✗ not quite'}. "
     f"Named: {named} ({len(right)} of {len(found)}); "
     f"missed: {', '.join(f'`{r}`' for r in sorted(missed)) or 'none'}; "
@@ -309,8 +313,8 @@ if REFERENCE:  # executed headless (CI): the reference answer must be fine every
         assert after_routes[name].figures["max_latency_ms"] < 2 * after_routes[name].figures["alone_ms"]
 
 # %% [markdown]
-# Stuck? One answer, each change marked `FIX`, is in
-# [`_answers/10-bookshop.py`](_answers/10-bookshop.py).
+# Stuck? Run `show_answer(ANSWER)` in a new cell to see one answer, each change marked
+# `FIX`.
 #
 # ## 5. The command line
 #
