@@ -179,9 +179,9 @@ def test_your_turn_fails_untouched_and_passes_the_reference(turn_id):
         lab.close()
 
 
-def learners_file(tmp_path, text: str):
+def learners_file(tmp_path, text: str, name: str = "01-brew.py"):
     """A learner's copy, as in course/mine/: readable by the grader's own user."""
-    mine = tmp_path / "mine" / "01-brew.py"
+    mine = tmp_path / "mine" / name
     mine.parent.mkdir()
     for folder in (tmp_path, mine.parent):
         folder.chmod(0o755)
@@ -238,3 +238,22 @@ def test_the_diagnosis_quotes_the_file_as_saved_at_each_check(tmp_path):
     assert second.diagnosis is not None, second.render()
     line = int(first.diagnosis.split(":")[1].split()[0])
     assert second.diagnosis == f"01-brew.py:{line - 1} in steep: time.sleep(seconds * 1)"
+
+
+@pytest.mark.slow
+def test_a_price_worked_out_without_the_pricing_service_fails_06(tmp_path):
+    """06-prices: deleting the blocking call (the price can be computed locally) is no fix;
+    the pricing service must see the pages' calls in flight together."""
+    from autograder import lab
+
+    turn = load_turns()["06-prices"]
+    reference = turn.reference.read_text()
+    call = '    record = await asyncio.to_thread(fetch_record, item_id)\n    return 100 + int(str(record["item_id"]))\n'
+    assert call in reference
+    mine = learners_file(tmp_path, reference.replace(call, "    return 100 + item_id\n"), "06-prices.py")
+    try:
+        verdict = turn.grade(mine)
+    finally:
+        lab.close()
+    failed = set(verdict.failed)
+    assert failed == {"upstream-concurrency"}, verdict.render()

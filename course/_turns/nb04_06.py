@@ -77,6 +77,7 @@ def judge_scores(f: Figures) -> list[Check]:
 
 # 06: twenty product pages at once, each priced by the 0.3 s upstream.
 PAGES = 20
+PAGES_PEAK = 15  # the pricing calls in flight together (a page priced without asking fails)
 
 
 async def measure_prices(s: Session) -> Figures:
@@ -97,6 +98,14 @@ def judge_prices(f: Figures) -> list[Check]:
         checks.bodies_match(
             "responses", f.requests,
             lambda r: (200, price_page(int(r.request.path.rsplit("/", 1)[1]))), what="product pages",
+        ),
+        checks.at_least(
+            "upstream-concurrency",
+            f.extra.get("upstream_peak_in_flight", 0),
+            PAGES_PEAK,
+            message="the pricing service saw at most {value} calls in flight at once while "
+            f"{PAGES} pages arrived together (at least {{minimum}} expected: each page's price "
+            "is the pricing service's answer)",
         ),
         loop_free(f),
     ]
@@ -142,9 +151,9 @@ TURNS: tuple[YourTurn, ...] = (
     turn("06-prices", Exercise(
         id="06-prices",
         title="Product pages that wait for their prices one at a time",
-        summary=f"{PAGES} GET /products/{{id}} at once within {TOTAL_LIMIT:.0f} s, "
-        f"the loop never blocked over {LAG_LIMIT * 1000:.0f} ms",
-        checks=("concurrent", "responses", "loop-free"),
+        summary=f"{PAGES} GET /products/{{id}} at once within {TOTAL_LIMIT:.0f} s, their "
+        f"pricing calls in flight together, the loop never blocked over {LAG_LIMIT * 1000:.0f} ms",
+        checks=("concurrent", "responses", "upstream-concurrency", "loop-free"),
         measure=measure_prices,
         judge=judge_prices,
     ), fails_on="loop-free"),
