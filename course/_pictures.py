@@ -20,6 +20,25 @@ from autograder.load import Response
 GREY = "#888888"
 
 
+# -- 00 setup ----------------------------------------------------------------------------
+
+
+def thread_pools_figure(
+    anyio_bars: Sequence[dict[str, Any]], anyio_peak: int,
+    executor_bars: Sequence[dict[str, Any]], executor_peak: int, tasks: int,
+) -> Figure:
+    """The same blocking tasks through AnyIO's threads (left) and asyncio's default
+    executor (right): each block of bars is one wave, as many as the pool has threads."""
+    fig = Figure(figsize=(11, 4.5), layout="constrained")
+    left, right = fig.subplots(1, 2, sharex=True)
+    plots.timeline(anyio_bars, ax=left, title=f"AnyIO threads (FastAPI's def endpoints): {anyio_peak} at a time")
+    plots.timeline(executor_bars, ax=right, title=f"asyncio.to_thread: {executor_peak} at a time")
+    for ax in (left, right):
+        ax.set_xlabel(f"ms since {tasks} tasks were submitted (bar: a thread holding one)")
+        ax.set_ylabel("task (sorted by finish)")
+    return fig
+
+
 # -- 01 the event loop -------------------------------------------------------------------
 
 
@@ -34,6 +53,18 @@ def tasks_and_lag_figure(
     left.set_ylabel("task (sorted by finish)")
     plots.lag_samples(lag, ax=right, title="loop-lag meter (5 ms sampler)")
     right.set_xlabel("ms since the meter started")
+    return fig
+
+
+# -- 02 def vs async def ----------------------------------------------------------------
+
+
+def endpoint_timelines_figure(bursts: Mapping[str, Burst], upstream_peaks: Mapping[str, int]) -> Figure:
+    """One timeline per endpoint (two by two), titled with the upstream's peak of calls
+    in flight during its burst."""
+    fig = Figure(figsize=(12, 7), layout="constrained")
+    for ax, (path, b) in zip(fig.subplots(2, 2).flat, bursts.items(), strict=True):
+        plots.timeline(b.responses, ax=ax, title=f"{len(b.responses)} x {path} (upstream peak {upstream_peaks[path]})")
     return fig
 
 

@@ -96,6 +96,18 @@ def test_builder_command_line():
     assert helped.returncode == 0 and "build" in helped.stdout and "check" in helped.stdout
 
 
+
+DRAWING = re.compile(r"^\s*(?:import matplotlib|from matplotlib\b)|\bFigure\(|\.subplots\(|\bplt\.", re.M)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_lesson_cells_show_the_lesson_not_the_drawing(path):
+    """A lesson's cells measure the service and call a picture; the drawing itself lives
+    in the helpers (``course/_pictures.py``, ``autograder/plots.py``)."""
+    source = (ROOT / "course" / "_src" / f"{path.stem}.py").read_text(encoding="utf-8")
+    drawing = [m.group(0).strip() for m in DRAWING.finditer(source)]
+    assert not drawing, f"{path.name} draws its own pictures: {drawing}"
+
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 GRADE = re.compile(r"autograder grade ([a-z0-9][a-z0-9-]*)")
 DRILL = re.compile(r"autograder drill ([a-z0-9][a-z0-9-]*)")

@@ -59,11 +59,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import anyio.to_thread
 from _lesson import LeakCheck, cpu_quota
+from _pictures import thread_pools_figure
 from _widgets import run_in_fresh_loop
 from IPython.display import display
-from matplotlib.figure import Figure
 
-from autograder import lab, plots
+from autograder import lab
 
 leaks = LeakCheck()  # the last cell checks that nothing started here is left running
 
@@ -187,14 +187,7 @@ print(f"anyio.to_thread.run_sync: at most {anyio_peak} at once, {anyio_total:.2f
 print(f"asyncio.to_thread:        at most {executor_peak} at once, {executor_total:.2f} s for {TASKS} tasks")
 
 # %%
-fig = Figure(figsize=(11, 4.5), layout="constrained")
-left, right = fig.subplots(1, 2, sharex=True)
-plots.timeline(anyio_bars, ax=left, title=f"AnyIO threads (FastAPI's def endpoints): {anyio_peak} at a time")
-plots.timeline(executor_bars, ax=right, title=f"asyncio.to_thread: {executor_peak} at a time")
-for ax in (left, right):
-    ax.set_xlabel(f"ms since {TASKS} tasks were submitted (bar: a thread holding one)")
-    ax.set_ylabel("task (sorted by finish)")
-display(fig)
+display(thread_pools_figure(anyio_bars, anyio_peak, executor_bars, executor_peak, TASKS))
 
 # %% [markdown]
 # Each block of bars is one **wave**: as many tasks as the pool has threads run together,

@@ -21,14 +21,14 @@
 
 import ipywidgets as widgets
 from _lesson import LeakCheck, burst_figure
+from _pictures import endpoint_timelines_figure
 from _practice import REFERENCE, Tolerance, score
 from _turns import TURNS
 from _widgets import run_button
 from httpx._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT_CONFIG
 from IPython.display import Code, display
-from matplotlib.figure import Figure
 
-from autograder import lab, plots
+from autograder import lab
 
 leaks = LeakCheck()  # the last cell checks that nothing started here is left running
 
@@ -156,10 +156,7 @@ for path, b in weather_bursts.items():
 # %%
 score("the upstream's peak for /weather-blocking", predicted_upstream_peak,
       upstream_peaks["/weather-blocking"], tolerance=Tolerance(absolute=0), unit="calls")
-fig = Figure(figsize=(12, 7), layout="constrained")
-for ax, (path, b) in zip(fig.subplots(2, 2).flat, weather_bursts.items(), strict=True):
-    plots.timeline(b.responses, ax=ax, title=f"{len(b.responses)} x {path} (upstream peak {upstream_peaks[path]})")
-display(fig)
+display(endpoint_timelines_figure(weather_bursts, upstream_peaks))
 display(burst_figure(weather_bursts["/weather-blocking"], "10 x GET /weather-blocking: the loop waits for each call"))
 
 # %%
