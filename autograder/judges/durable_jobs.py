@@ -229,6 +229,7 @@ async def measure(s: Session) -> Figures:
         responses += term
 
     everyone = [*crashed_ids, *(f"term-{tag}-{i}" for i in range(TERM_ORDERS))]
+    msgs = (await smtp_records(s))["messages"]  # everything the mail server accepted
     keys = {i: [m["message_id"] for m in emails_of(msgs, i)] for i in everyone}
     extra["emails"] = {
         "with_key": sum(1 for i in everyone for k in keys[i] if i in k),
