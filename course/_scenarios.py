@@ -8,7 +8,7 @@ bookkeeping around it, so the cells show the service being measured and the clai
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TypedDict
@@ -79,6 +79,13 @@ def upstream_calls(calls: Iterable[dict[str, Any]]) -> list[tuple[float, float |
     return [(c["start"], c.get("end")) for c in calls if c.get("outcome") != "refused"]
 
 
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A Markdown table: ``header``'s cells, then one line per row."""
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
 def streaming_table(runs: Mapping[str, ScenarioRun]) -> str:
     """The streaming runs side by side, as a Markdown table: exports ended, their first
     rows, the source's peak of calls in flight, the worst loop probe, the checks."""
@@ -91,32 +98,31 @@ def streaming_table(runs: Mapping[str, ScenarioRun]) -> str:
             f"{max(r.end for r in done if r.end) - min(r.start for r in f.requests):.2f} s"
             if done else "-"
         )
-        rows.append(
-            f"| {name} | {len(done)}/{len(f.requests)}, the last after {last} | "
-            f"{len(firsts)} got one; slowest {max(firsts, default=float('nan')):.0f} ms | "
-            f"{x['source_peak_in_flight']} | {(f.loop_lag or 0) * 1000:.0f} ms | {verdict_line(run)} |"
-        )
-    return (
-        "| export | ended within 1.1 s | first row (time to first byte) "
-        "| rows calls in flight at the source (peak) | worst loop probe | checks |\n"
-        "| --- | --- | --- | --- | --- | --- |\n" + "\n".join(rows)
+        rows.append((
+            name, f"{len(done)}/{len(f.requests)}, the last after {last}",
+            f"{len(firsts)} got one; slowest {max(firsts, default=float('nan')):.0f} ms",
+            x["source_peak_in_flight"], f"{(f.loop_lag or 0) * 1000:.0f} ms", verdict_line(run),
+        ))
+    return markdown_table(
+        ("export", "ended within 1.1 s", "first row (time to first byte)",
+         "rows calls in flight at the source (peak)", "worst loop probe", "checks"),
+        rows,
     )
 
 
 def orders_table(runs: Mapping[str, dict[str, Any]]) -> str:
     """The database runs side by side, as a Markdown table: the pool, its peaks, the
     answers by status, and ``/health``'s p95."""
-    rows = [
-        f"| {name} | {r['pool']['pool']} {r['pool']['size']}+{r['pool']['max_overflow']}, timeout "
-        f"{r['pool']['timeout']} s | {r['pool']['peak_checked_out']} | {r['pool']['peak_waiting']} | "
-        f"{r['statuses'][200]} | {r['statuses'][503]} | {sum(w > 50 for w in r['waited'])} | "
-        f"{r['burst'].probe_p95() * 1000:.0f} ms |"
-        for name, r in runs.items()
-    ]
-    return (
-        "| app | pool | connections at once (peak) | requests waiting for one (peak) | 200 "
-        "| 503 (pool timeout) | served after waiting | /health p95 |\n"
-        "| --- | --- | --- | --- | --- | --- | --- | --- |\n" + "\n".join(rows)
+    return markdown_table(
+        ("app", "pool", "connections at once (peak)", "requests waiting for one (peak)", "200",
+         "503 (pool timeout)", "served after waiting", "/health p95"),
+        (
+            (name, f"{r['pool']['pool']} {r['pool']['size']}+{r['pool']['max_overflow']}, "
+             f"timeout {r['pool']['timeout']} s", r["pool"]["peak_checked_out"],
+             r["pool"]["peak_waiting"], r["statuses"][200], r["statuses"][503],
+             sum(w > 50 for w in r["waited"]), f"{r['burst'].probe_p95() * 1000:.0f} ms")
+            for name, r in runs.items()
+        ),
     )
 
 
@@ -158,16 +164,15 @@ def lookups_seen(app: lab.LabApp, burst: Burst) -> LookupRun:
 def costs_table(runs: Mapping[str, LookupRun]) -> str:
     """The lookup runs' bill side by side, as a Markdown table: the upstream's peak, the
     burst's time, and the app's threads, memory and connections right after it."""
-    rows = [
-        f"| {name} | {r['upstream_peak']} | {r['burst'].total:.2f} s | {r['costs']['threads']} "
-        f"| {r['costs']['rss_mib']:.0f} MiB | {r['costs']['vms_mib']:.0f} MiB "
-        f"| {r['costs']['upstream_connections']} |"
-        for name, r in runs.items()
-    ]
-    return (
-        "| app | upstream peak | burst | threads | resident memory | address space "
-        "| connections to the upstream kept open |\n"
-        "| --- | --- | --- | --- | --- | --- | --- |\n" + "\n".join(rows)
+    return markdown_table(
+        ("app", "upstream peak", "burst", "threads", "resident memory", "address space",
+         "connections to the upstream kept open"),
+        (
+            (name, r["upstream_peak"], f"{r['burst'].total:.2f} s", r["costs"]["threads"],
+             f"{r['costs']['rss_mib']:.0f} MiB", f"{r['costs']['vms_mib']:.0f} MiB",
+             r["costs"]["upstream_connections"])
+            for name, r in runs.items()
+        ),
     )
 
 

@@ -23,24 +23,18 @@ screen.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-import psutil
 import pytest
 
 from tests.conftest import ROOT
+from tests.jupyterlab import Lab, jupyterlab
 
 pytestmark = pytest.mark.slow
 
@@ -75,23 +69,6 @@ def need_chromium() -> str:
     return CHROMIUM
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_until_up(url: str, proc: subprocess.Popen[bytes], within: float) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "JupyterLab exited during start-up"
-        with contextlib.suppress(OSError):
-            urllib.request.urlopen(url, timeout=2).read()
-            return
-        time.sleep(0.2)  # polling a server that is starting: no event to wait on
-    raise AssertionError(f"JupyterLab did not answer {url} within {within:.0f} s")
-
-
 def private_copy(into: Path) -> Path:
     """The working tree (tracked and new files, not what git ignores) copied into a
     folder only its owner may enter, set up with the README's own set-up script."""
@@ -114,83 +91,6 @@ def private_copy(into: Path) -> Path:
         env={**os.environ, "PATH": path}, capture_output=True, timeout=600,
     )
     return clone
-
-
-@dataclass
-class Lab:
-    base: str
-    token: str
-    root: Path
-
-    def api(self, path: str, method: str = "GET") -> object:
-        request = urllib.request.Request(f"{self.base}/api/{path}?token={self.token}", method=method)
-        with urllib.request.urlopen(request, timeout=30) as r:
-            body = r.read()
-        return json.loads(body) if body else None
-
-    def listing(self, path: str) -> set[str]:
-        """What the file browser lists in ``path`` (the contents API, which it reads)."""
-        content = self.api(f"contents/{path}")
-        assert isinstance(content, dict)
-        return {item["name"] for item in content["content"]}
-
-    def shut_kernels_down(self) -> None:
-        sessions = self.api("sessions")
-        assert isinstance(sessions, list)
-        for session in sessions:
-            self.api(f"sessions/{session['id']}", method="DELETE")
-
-
-@contextlib.contextmanager
-def jupyterlab(
-    root: Path, scratch: Path, *, reference: bool = True, extra: tuple[str, ...] = ()
-) -> Iterator[Lab]:
-    """``bash scripts/lab`` (the README's command) in ``root`` on a free port; stopped
-    afterwards with every kernel it started. With ``reference``, each lesson's "your
-    turn" grades the reference answer (the run proves it passes), not the learner's copy."""
-    port, token = _free_port(), secrets.token_hex(16)
-    # The learner's settings, with one change: no autosave, so a lesson run from the UI
-    # never writes its outputs into the notebook file.
-    settings = scratch / "settings"
-    docmanager = settings / "@jupyterlab" / "docmanager-extension"
-    docmanager.mkdir(parents=True)
-    (docmanager / "plugin.jupyterlab-settings").write_text('{"autosave": false}')
-    log = open(scratch / "lab.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        ["bash", "scripts/lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={token}", *extra],
-        cwd=root,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-        env={
-            **os.environ,
-            "PATH": os.pathsep.join([str(ROOT / ".tools" / "bin"), os.environ.get("PATH", "")]),
-            "COURSE_REFERENCE": "1" if reference else "",
-            "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
-            # A fresh learner: no saved workspace (open tabs) and no user settings (a news
-            # prompt answered once would hide whether the course's settings answer it).
-            "JUPYTERLAB_WORKSPACES_DIR": str(scratch / "workspaces"),
-            "JUPYTERLAB_SETTINGS_DIR": str(settings),
-        },
-    )
-    try:
-        _wait_until_up(f"http://127.0.0.1:{port}/api/status?token={token}", proc, 120)
-        yield Lab(f"http://127.0.0.1:{port}", token, root)
-    finally:
-        family = []
-        with contextlib.suppress(psutil.Error):
-            family = psutil.Process(proc.pid).children(recursive=True)
-        proc.send_signal(signal.SIGTERM)  # the server shuts its kernels down cleanly
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        for p in family:  # kernels run in sessions of their own
-            with contextlib.suppress(psutil.Error):
-                p.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")

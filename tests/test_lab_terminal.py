@@ -14,30 +14,20 @@ import asyncio
 import contextlib
 import json
 import os
-import secrets
-import signal
-import socket
-import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-import psutil
 import pytest
 from tornado.websocket import websocket_connect
 
 from tests.conftest import ROOT
+from tests.jupyterlab import jupyterlab
 
 pytestmark = pytest.mark.slow
 
 VENV = ROOT / ".venv"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _without_the_course(env: dict[str, str]) -> dict[str, str]:
@@ -49,52 +39,9 @@ def _without_the_course(env: dict[str, str]) -> dict[str, str]:
 
 @contextlib.contextmanager
 def lab(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    port, token = _free_port(), secrets.token_hex(16)
-    log = open(tmp_path / "lab.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [
-            "bash",
-            "scripts/lab",
-            "--no-browser",
-            "--ip=127.0.0.1",
-            f"--port={port}",
-            f"--IdentityProvider.token={token}",
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-        env={
-            **_without_the_course(dict(os.environ)),
-            "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-            "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
-        },
-    )
-    base = f"127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, (tmp_path / "lab.log").read_text()
-            with contextlib.suppress(OSError):
-                urllib.request.urlopen(f"http://{base}/api/status?token={token}", timeout=2)
-                break
-            assert time.monotonic() < deadline, "JupyterLab did not start within 120 s"
-            time.sleep(0.2)  # polling a server that is starting: no event to wait on
-        yield base, token
-    finally:
-        family = []
-        with contextlib.suppress(psutil.Error):
-            family = psutil.Process(proc.pid).children(recursive=True)
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        for p in family:  # the terminal's shell runs in a session of its own
-            with contextlib.suppress(psutil.Error):
-                p.kill()
-        log.close()
+    """The lab started from a shell without the course's environment: (host:port, token)."""
+    with jupyterlab(ROOT, tmp_path, environ=_without_the_course(dict(os.environ))) as server:
+        yield server.base.removeprefix("http://"), server.token
 
 
 def _new_terminal(base: str, token: str) -> str:
