@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from pathlib import Path
@@ -11,12 +12,24 @@ from autograder import environment, runner
 from autograder.checks import Check
 from autograder.deaths import death_message
 from autograder.diagnosis import diagnose
-from autograder.handles import SubmissionFailed
+from autograder.handles import Run, SubmissionFailed
 from autograder.judges import EXERCISES, Exercise
-from autograder.session import Session
+from autograder.session import Figures, Session
 from autograder.verdict import Verdict
 
 log = logging.getLogger(__name__)
+
+# A process that dies mid-run drops its connections a moment before the supervisor's
+# report of its exit arrives, and a short scenario can end in between: once a request was
+# dropped, the grader waits this long for that report before calling the app alive.
+EXIT_REPORT_WAIT = 2.0
+
+
+async def _stayed_up(run: Run, figures: Figures) -> bool:
+    if run.app_alive() and run.app_process is not None and any(r.dropped for r in figures.requests):
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(run.app_process.wait(), EXIT_REPORT_WAIT)
+    return run.app_alive()
 
 
 async def grade_async(exercise: Exercise, app_file: Path) -> Verdict:
@@ -29,7 +42,7 @@ async def grade_async(exercise: Exercise, app_file: Path) -> Verdict:
             session = Session(run)
             session.prepared = await prepared
             figures = await exercise.measure(session)
-            alive = run.app_alive()
+            alive = await _stayed_up(run, figures)
             death = None
             if not alive:
                 assert run.app_process is not None

@@ -64,6 +64,11 @@ class Response:
     def latency(self) -> float | None:
         return None if self.end is None else self.end - self.start
 
+    @property
+    def dropped(self) -> bool:
+        """The server closed or refused the connection without answering (not a time-out)."""
+        return self.error is not None and self.end is not None
+
     def json(self) -> Any:
         try:
             return json.loads(self.body)

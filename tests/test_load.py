@@ -268,3 +268,14 @@ def test_an_open_loop_probe_keeps_sending_while_earlier_probes_wait():
     assert all(r.end is None for r in records)
     lat = load.probe_latencies(records, since=0.0, until=stopped_at, cut_off=stopped_at)
     assert len(lat) == len(records) and all(x > 0 for x in lat)
+
+
+def test_dropped_means_closed_or_refused_not_timed_out():
+    from autograder.load import Request, Response
+
+    sent = Response(Request("GET", "/"), start=0.0)
+    assert not sent.dropped
+    closed = Response(Request("GET", "/"), start=0.0, end=0.1, error="the server closed the connection without answering")
+    timed_out = Response(Request("GET", "/"), start=0.0, error="no answer within 1.0 s")
+    answered = Response(Request("GET", "/"), start=0.0, end=0.1, status=200)
+    assert closed.dropped and not timed_out.dropped and not answered.dropped
