@@ -34,13 +34,10 @@ def prepare(run: Run) -> None:
 
 def readable_by_others(path: Path) -> bool:
     """Can a stranger import ``path`` from its folder (folder listable, file readable)?"""
+    if not (readable_copy.readable(path) and readable_copy.enterable(path.parent)):
+        return False
     try:
-        if not path.stat().st_mode & stat.S_IROTH:
-            return False
-        folder = path.parent
-        if folder.stat().st_mode & (stat.S_IROTH | stat.S_IXOTH) != stat.S_IROTH | stat.S_IXOTH:
-            return False
-        return all(p.stat().st_mode & stat.S_IXOTH for p in folder.parents)
+        return all(p.stat().st_mode & stat.S_IXOTH for p in path.parent.parents)
     except OSError:
         return False
 
