@@ -8,14 +8,15 @@ import logging
 import time
 from pathlib import Path
 
-from autograder import environment, runner
-from autograder.checks import Check
-from autograder.deaths import death_message
-from autograder.diagnosis import diagnose
-from autograder.handles import Run, SubmissionFailed
 from autograder.judges import EXERCISES, Exercise
-from autograder.session import Figures, Session
-from autograder.verdict import Verdict
+from autograder.judges.checks import Check
+from autograder.judges.verdict import Verdict
+from autograder.measure.diagnosis import diagnose
+from autograder.measure.session import Figures, Session
+from autograder.run import runner
+from autograder.run.deaths import death_message
+from autograder.run.handles import Run, SubmissionFailed
+from autograder.sandbox import environment
 
 log = logging.getLogger(__name__)
 

@@ -26,9 +26,10 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder import environment, slots  # noqa: E402
 from autograder.grade import grade  # noqa: E402
-from autograder.handles import RUN_TOKEN_VAR  # noqa: E402
+from autograder.run import slots  # noqa: E402
+from autograder.run.handles import RUN_TOKEN_VAR  # noqa: E402
+from autograder.sandbox import environment  # noqa: E402
 
 SUBMISSIONS = (
     ROOT / "solutions" / "blocking-sleep" / "async_sleep.py",

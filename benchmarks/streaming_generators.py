@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from autograder import lab  # noqa: E402
-from autograder.judges.streaming import _stream  # noqa: E402
-from autograder.load import Request, Response  # noqa: E402
+from autograder.judges.streaming import stream_one  # noqa: E402
+from autograder.measure.load import Request, Response  # noqa: E402
 
 SOLUTIONS = ("async_generator.py", "sync_generator.py")
 
@@ -37,7 +37,7 @@ async def exports(port: int, n: int) -> tuple[list[float | None], list[Response]
     ]
     firsts: list[float | None] = [None] * n
     await asyncio.wait_for(
-        asyncio.gather(*(_stream(port, r, firsts, i) for i, r in enumerate(records))), 30
+        asyncio.gather(*(stream_one(port, r, firsts, i) for i, r in enumerate(records))), 30
     )
     return firsts, records
 

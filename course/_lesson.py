@@ -18,7 +18,9 @@ from typing import TypeVar
 import psutil
 
 from autograder import lab
-from autograder.plots import burst_figure as burst_figure  # re-exported: the grader's own figure
+from autograder.lab.plots import (
+    burst_figure as burst_figure,  # re-exported: the grader's own figure
+)
 
 T = TypeVar("T")
 

@@ -2,7 +2,7 @@
 figures its run measured, and returns a ``Figure`` (``display(fig)`` draws it).
 
 Pictures every part of the course draws (a burst's timeline, a probe's latency) are the
-engine's, in :mod:`autograder.plots`; the ones here belong to one lesson each.
+engine's, in :mod:`autograder.lab.plots`; the ones here belong to one lesson each.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from typing import Any
 from _scenarios import LookupRun, ScenarioRun, in_flight_steps, per_worker, pid_of, upstream_calls
 from matplotlib.figure import Figure
 
-from autograder import plots
-from autograder.lab import Burst
-from autograder.load import Response
+from autograder.lab import Burst, plots
+from autograder.measure.load import Response
 
 GREY = "#888888"
 

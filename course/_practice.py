@@ -4,7 +4,7 @@ turn" endpoints graded by the course's grader.
 - :func:`score` scores a learner's prediction with the drills' tolerance rules
   (:mod:`autograder.drills.scoring`), against what the notebook just measured.
 - :class:`YourTurn` is a small broken app the learner fixes. Its checks are the grader's
-  (:mod:`autograder.checks`, through :func:`autograder.grade.grade_async`: the same
+  (:mod:`autograder.judges.checks`, through :func:`autograder.grade.grade_async`: the same
   runner, dependency servers, load client, loop probe and diagnosis as a graded
   exercise). The learner's copy lives in ``course/mine/``; the starter in ``apps/``, a
   reference answer in ``_answers/``.
@@ -24,12 +24,12 @@ from pathlib import Path
 
 from IPython.display import Code, Markdown, display
 
-from autograder import checks, lab
-from autograder.checks import Check
+from autograder import lab
 from autograder.drills.scoring import Tolerance, Value, format_value, judge
-from autograder.judges import Exercise
-from autograder.session import Figures
-from autograder.verdict import Verdict
+from autograder.judges import Exercise, checks
+from autograder.judges.checks import Check
+from autograder.judges.verdict import Verdict
+from autograder.measure.session import Figures
 
 COURSE = Path(__file__).resolve().parent
 MINE = COURSE / "mine"

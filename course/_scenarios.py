@@ -14,10 +14,10 @@ from types import ModuleType
 from typing import Any, TypedDict
 
 from autograder import lab
-from autograder.burst import Burst
-from autograder.checks import Check
-from autograder.load import Response
-from autograder.session import Figures
+from autograder.judges.checks import Check
+from autograder.measure.burst import Burst
+from autograder.measure.load import Response
+from autograder.measure.session import Figures
 
 
 class ScenarioRun(TypedDict):

@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from autograder.handles import OWNER_VAR, RUN_TOKEN_VAR
+from autograder.run.handles import OWNER_VAR, RUN_TOKEN_VAR
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every grading this test session starts (in-process, through the CLI or a notebook's

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import runner
-from autograder.startup import READY_TIMEOUT
+from autograder.run import runner
+from autograder.run.start import READY_TIMEOUT
 from tests.conftest import ROOT, grade_json, leftover_processes
 
 pytestmark = pytest.mark.slow

@@ -1,4 +1,4 @@
-"""The private Redis server (autograder/brokers.py): it answers on its socket only, a kill
+"""The private Redis server (autograder/servers/brokers.py): it answers on its socket only, a kill
 of it loses what only its memory held unless the append-only file is on, and it leaves
 nothing behind. Where redis-server is missing the tests skip, except under
 COURSE_REQUIRE_REDIS=1 (CI), where they fail."""
@@ -11,7 +11,7 @@ import socket
 import psutil
 import pytest
 
-from autograder import brokers
+from autograder.servers import brokers
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import checks
-from autograder.load import Request, Response
+from autograder.judges import checks
+from autograder.measure.load import Request, Response
 
 
 def resp(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
-from autograder import checks
-from autograder.load import Request, Response
-from autograder.slowupstreams import (
+from autograder.judges import checks
+from autograder.measure.load import Request, Response
+from autograder.servers.slow import (
     ROWS_PER_REPORT,
     export_body,
     quote_body,

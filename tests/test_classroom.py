@@ -24,11 +24,11 @@ import pytest
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder import classroom
-from autograder.checks import Check
 from autograder.classroom import feedback, grading, student, submission
 from autograder.classroom.notebook import build_notebook
 from autograder.judges import EXERCISES
-from autograder.verdict import Verdict
+from autograder.judges.checks import Check
+from autograder.judges.verdict import Verdict
 from tests.conftest import ROOT
 
 COURSE = ROOT / "exercises"

@@ -75,7 +75,7 @@ def test_the_export_holds_what_gradescope_runs(tmp_path):
         subprocess.run(["bash", "-n", str(source / script)], check=True)
     assert "fastapi==" in (source / "requirements.txt").read_text()
     assert (source / "autograder" / "grade.py").exists()
-    assert (source / "autograder" / "certs" / "loopback-ca.pem").exists()
+    assert (source / "autograder" / "sandbox" / "certs" / "loopback-ca.pem").exists()
 
 
 def run_autograder(root: Path, files: dict[str, str], path: str | None = None) -> dict:

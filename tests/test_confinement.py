@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import bwrap, environment
+from autograder.sandbox import bwrap, environment
 from tests.conftest import ROOT, run_cli
 
 NO_USERNS = "this machine allows no user namespaces to ordinary users (AppArmor restricts them)"

@@ -1,11 +1,12 @@
-"""The crash drill's arithmetic (autograder/crashdrill.py): what counts as lost, sent twice
+"""The crash drill's arithmetic (autograder/lab/crashdrill.py): what counts as lost, sent twice
 and recovered, from the mail server's record; its table and pictures. The drill itself
 runs on real services in notebook 08 (tests/test_notebooks.py)."""
 
 from __future__ import annotations
 
-from autograder import crashdrill
-from autograder.crashdrill import CrashDrill
+from autograder.judges import crash
+from autograder.lab import crashdrill
+from autograder.lab.crashdrill import CrashDrill
 
 
 def mail(order: str, accepted: float, key: str | None = None) -> dict:
@@ -54,7 +55,8 @@ def test_lost_and_twice():
 
 def test_emails_are_matched_by_order_id_and_recipient():
     other = dict(mail("a-01", 10.5), rcpt_tos=["someone@example.com"])
-    found = crashdrill._emails([mail("a-1", 9.5), other, mail("a-01", 11.0)], ["a-01", "a-1"])
+    messages = [mail("a-1", 9.5), other, mail("a-01", 11.0)]
+    found = {i: crash.emails_of(messages, i) for i in ("a-01", "a-1")}
     assert [m["accepted"] for m in found["a-01"]] == [11.0]  # not a-1's, not the other recipient's
     assert [m["accepted"] for m in found["a-1"]] == [9.5]
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import diagnosis
-from autograder.diagnosis import diagnose, source_line, stalls
+from autograder.measure import diagnosis
+from autograder.measure.diagnosis import diagnose, source_line, stalls
 
 APP = """\
 import time

@@ -20,7 +20,6 @@ from collections import defaultdict
 import pytest
 
 from autograder import lab
-from autograder.depservers import weather_body
 from autograder.drills import (
     fix_scenarios,
     predict,
@@ -37,8 +36,9 @@ from autograder.drills.predict import PredictDrill, score
 from autograder.drills.scoring import Tolerance, judge, parse_value
 from autograder.drills.show import text_timeline
 from autograder.lab import Burst
-from autograder.load import Request, Response
-from autograder.session import Figures
+from autograder.measure.load import Request, Response
+from autograder.measure.session import Figures
+from autograder.servers.process import weather_body
 from tests.conftest import ROOT
 
 

@@ -23,8 +23,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from autograder import environment
-from autograder.runner import MAX_SLOTS
+from autograder.run.runner import MAX_SLOTS
+from autograder.sandbox import environment
 from tests.conftest import ROOT, grade_json
 
 pytestmark = pytest.mark.slow
@@ -243,7 +243,7 @@ class Grader:
     def grade(self, exercise: str, path: Path) -> tuple[int, dict]:
         if self.mode == "root":
             return grade_json(exercise, path)
-        from autograder import bwrap
+        from autograder.sandbox import bwrap
 
         cmd = [sys.executable, "-m", "autograder", "grade", exercise, str(path), "--json"]
         done = subprocess.run(

@@ -10,7 +10,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 
-from autograder import crashdrill, plots
+from autograder.lab import crashdrill, plots
 from tests.conftest import ROOT
 from tests.test_crashdrill import drill, mail
 from tests.test_plots import resp
@@ -18,7 +18,7 @@ from tests.test_plots import resp
 sys.path.insert(0, str(ROOT / "course"))  # the course's helpers, as a notebook imports them
 import _pictures  # noqa: E402
 
-from autograder.burst import Burst  # noqa: E402
+from autograder.measure.burst import Burst  # noqa: E402
 
 
 def drawn(fig: Figure) -> FigureCanvasAgg:

@@ -12,12 +12,11 @@ import json
 import httpx
 import pytest
 
-from autograder import checks
-from autograder.depservers import Upstream
-from autograder.judges import fan_out, starved_health
-from autograder.limited_upstream import PARTS, dashboard_body, part_body, report_body
-from autograder.load import Request, Response
-from autograder.session import Figures
+from autograder.judges import checks, fan_out, starved_health
+from autograder.measure.load import Request, Response
+from autograder.measure.session import Figures
+from autograder.servers.limited import PARTS, dashboard_body, part_body, report_body
+from autograder.servers.process import Upstream
 
 
 class Serving:

@@ -8,8 +8,8 @@ import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from autograder import load
-from autograder.load import OpenLoopProbe, Request, Response
+from autograder.measure import load
+from autograder.measure.load import OpenLoopProbe, Request, Response
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -98,8 +98,8 @@ def test_a_chunked_response_is_reassembled_even_when_it_arrives_in_pieces():
 
 
 def test_dechunk_stops_at_the_last_chunk_and_ignores_trailers():
-    assert load._dechunk(b"3\r\nabc\r\n0\r\nX-Trailer: 1\r\n\r\n") == b"abc"
-    assert load._dechunk(b"a\r\n0123456789\r\n0\r\n\r\n") == b"0123456789"
+    assert load.dechunk(b"3\r\nabc\r\n0\r\nX-Trailer: 1\r\n\r\n") == b"abc"
+    assert load.dechunk(b"a\r\n0123456789\r\n0\r\n\r\n") == b"0123456789"
 
 
 def test_the_response_ends_with_its_body_not_when_the_connection_closes():
@@ -271,7 +271,7 @@ def test_an_open_loop_probe_keeps_sending_while_earlier_probes_wait():
 
 
 def test_dropped_means_closed_or_refused_not_timed_out():
-    from autograder.load import Request, Response
+    from autograder.measure.load import Request, Response
 
     sent = Response(Request("GET", "/"), start=0.0)
     assert not sent.dropped

@@ -9,7 +9,7 @@ import shutil
 
 from jupyter_client.manager import start_new_kernel
 
-from autograder.jupyter_contents import CourseContentsManager
+from autograder.lab.contents import CourseContentsManager
 from tests.conftest import ROOT
 
 NOTEBOOK = ROOT / "course" / "00_setup.ipynb"

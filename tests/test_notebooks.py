@@ -103,7 +103,7 @@ DRAWING = re.compile(r"^\s*(?:import matplotlib|from matplotlib\b)|\bFigure\(|\.
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_lesson_cells_show_the_lesson_not_the_drawing(path):
     """A lesson's cells measure the service and call a picture; the drawing itself lives
-    in the helpers (``course/_pictures.py``, ``autograder/plots.py``)."""
+    in the helpers (``course/_pictures.py``, ``autograder/lab/plots.py``)."""
     source = (ROOT / "course" / "_src" / f"{path.stem}.py").read_text(encoding="utf-8")
     drawing = [m.group(0).strip() for m in DRAWING.finditer(source)]
     assert not drawing, f"{path.name} draws its own pictures: {drawing}"

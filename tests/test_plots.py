@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from matplotlib.colors import to_hex
 
-from autograder import plots
-from autograder.burst import Burst
-from autograder.load import Request, Response
+from autograder.lab import plots
+from autograder.measure.burst import Burst
+from autograder.measure.load import Request, Response
 
 
 def resp(start: float, end: float | None, status: int | None = 200) -> Response:

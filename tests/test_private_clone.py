@@ -1,7 +1,7 @@
 """A course cloned where only its owner may enter (``/root``, ``mktemp -d``: mode 0700),
 graded as root, where the submission runs as a uid of its own: the app and the module
 beside it are served from where they are, and the submission reads nothing there that a
-stranger could not read through an enterable folder (``autograder/readable_copy.py``).
+stranger could not read through an enterable folder (``autograder/sandbox/readable_copy.py``).
 
 pytest's own ``tmp_path`` lies under ``/tmp/pytest-of-root`` (0700), like a clone in /root.
 """
@@ -17,8 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder import environment, lab, readable_copy, workdir
-from autograder.handles import Run, SubmissionFailed
+from autograder import lab
+from autograder.run import files as workdir
+from autograder.run.handles import Run
+from autograder.sandbox import environment, readable_copy
 from tests.conftest import ROOT, run_cli
 
 AS_ROOT = pytest.mark.skipif(
@@ -86,7 +88,7 @@ def test_a_copy_holds_what_a_stranger_could_read_and_only_the_runs_uid_reads_it(
 def test_a_private_folder_too_big_to_copy_is_refused_with_what_to_do(tmp_path, monkeypatch):
     app = _app_in(tmp_path / "big", 0o700)
     monkeypatch.setattr(readable_copy, "MAX_FILES", 1)
-    with pytest.raises(SubmissionFailed) as refused:
+    with pytest.raises(readable_copy.TooBig) as refused:
         readable_copy.copy_for(environment.UID_BASE, app.parent, tmp_path / "copy")
     said = str(refused.value)
     assert "private" in said and f"chmod o+rx {app.parent}" in said and "\n" not in said
@@ -161,7 +163,7 @@ def test_the_sandbox_starts_however_the_interpreter_was_typed():
     if not (ROOT / "course" / typed).exists():
         pytest.skip("no .venv in the repository (bash scripts/setup makes it)")
     said = subprocess.run(
-        [str(typed), "-c", "from autograder import environment as e; print(e.confinement().bwrap)"],
+        [str(typed), "-c", "from autograder.sandbox import environment as e; print(e.confinement().bwrap)"],
         cwd=ROOT / "course",
         capture_output=True,
         text=True,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psutil
 
-from autograder import proctree
+from autograder.sandbox import proctree
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,7 +80,7 @@ def test_kill_descendants_leaves_a_supervisor_alone_with_no_child():
     """Run as a child subreaper would: its orphaned grandchild comes back to it and dies too."""
     code = (
         "import ctypes, subprocess, sys\n"
-        "from autograder import proctree\n"
+        "from autograder.sandbox import proctree\n"
         "ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER\n"
         f"tree = subprocess.Popen([sys.executable, '-c', {TREE!r}], stdout=subprocess.PIPE)\n"
         "grandchild = int(tree.stdout.readline())\n"

@@ -1,4 +1,4 @@
-"""The restart feature (``autograder/restart.py``): the grader crashes a served app and
+"""The restart feature (``autograder/run/restart.py``): the grader crashes a served app and
 starts the same file again, in the same confinement, on the same port, beside the same
 dependency servers, with a state directory that survives the restarts and goes with the run.
 
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder import restart, runner
-from autograder.handles import SubmissionFailed
-from autograder.load import Request
-from autograder.session import Session
+from autograder.measure.load import Request
+from autograder.measure.session import Session
+from autograder.run import restart, runner
+from autograder.run.handles import SubmissionFailed
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.sandbox_spec import SandboxSpec
+from autograder.sandbox.spec import SandboxSpec
 
 SPEC = SandboxSpec(
     control_fd=7,
     workdir="/tmp/autograder-x",
     home="/tmp/autograder-x/home",
-    deps_argv=("python", "-m", "autograder.depservers"),
+    deps_argv=("python", "-m", "autograder.servers.process"),
     deps_env={"PATH": "/usr/bin"},
     deps_log="/tmp/autograder-x/depservers.log",
-    app_argv=("python", "-m", "autograder.serve", "app.py"),
+    app_argv=("python", "-m", "autograder.harness.serve", "app.py"),
     app_env={"PATH": "/usr/bin", "AUDIT_LOG": "/tmp/autograder-x/audit.log"},
     app_fds=(3, 5),
     output_fd=9,

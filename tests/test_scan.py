@@ -24,7 +24,7 @@ from fastapi import Body, FastAPI, Header, Query
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
-from autograder.load import Request
+from autograder.measure.load import Request
 from autograder.scan import openapi, userfile
 from autograder.scan.classify import Summary, classify
 from autograder.scan.openapi import Plan, Unfillable
@@ -526,7 +526,7 @@ def test_an_import_failing_for_a_setting_names_the_variable(message, named):
 
 
 def test_table_and_html_report_from_synthetic_figures(tmp_path):
-    from autograder.load import Request, Response
+    from autograder.measure.load import Request, Response
     from autograder.scan import report
     from autograder.scan.measure import Measured
     from autograder.scan.run import RouteResult, ScanResult
@@ -564,27 +564,27 @@ def test_table_and_html_report_from_synthetic_figures(tmp_path):
 
 
 def test_thread_tokens_in_use_during_a_route_not_the_previous_one():
-    from autograder.scan.measure import _tokens
+    from autograder.scan.measure import tokens_in_window
 
     def rec(t: float, n: int) -> dict:
         return {"kind": "tokens", "t": t, "borrowed": n, "total": 40}
 
     # the previous route released its 20 tokens 3 ms into this one's window
-    assert _tokens([rec(1.0, 20), rec(10.003, 0)], 10.0, 12.0) == (0, 40)
+    assert tokens_in_window([rec(1.0, 20), rec(10.003, 0)], 10.0, 12.0) == (0, 40)
     # a route that borrows them all
-    assert _tokens([rec(1.0, 0), rec(10.5, 12), rec(10.6, 40), rec(11.0, 0)], 10.0, 12.0) == (
+    assert tokens_in_window([rec(1.0, 0), rec(10.5, 12), rec(10.6, 40), rec(11.0, 0)], 10.0, 12.0) == (
         40,
         40,
     )
     # held since before the window, unchanged throughout (a background worker)
-    assert _tokens([rec(1.0, 30)], 10.0, 12.0) == (30, 40)
-    assert _tokens([], 10.0, 12.0) == (None, None)
+    assert tokens_in_window([rec(1.0, 30)], 10.0, 12.0) == (30, 40)
+    assert tokens_in_window([], 10.0, 12.0) == (None, None)
 
 
 def test_the_timeline_shows_the_probes_a_blocked_loop_never_answered():
     """While the loop is blocked no probe is answered: the picture draws each one at the
     time it had waited when probing stopped, as the loop lag counts it."""
-    from autograder.load import Request, Response
+    from autograder.measure.load import Request, Response
     from autograder.scan import report
     from autograder.scan.measure import Measured
     from autograder.scan.run import RouteResult

@@ -8,11 +8,11 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from autograder.burst import Burst
-from autograder.handles import Run
-from autograder.load import Request
-from autograder.serve import PROBE_PATH
-from autograder.session import Session
+from autograder.harness.app import PROBE_PATH
+from autograder.measure.burst import Burst
+from autograder.measure.load import Request
+from autograder.measure.session import Session
+from autograder.run.handles import Run
 
 WORK = 0.1  # what GET /work takes (an awaited sleep: the loop stays free)
 

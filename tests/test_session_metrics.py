@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import math
 
-from autograder.burst import Burst, timeline_bars
-from autograder.load import Request, Response
-from autograder.session import Figures
+from autograder.measure.burst import Burst, timeline_bars
+from autograder.measure.load import Request, Response
+from autograder.measure.session import Figures
 
 
 def resp(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import slots
+from autograder.run import slots
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,7 +44,7 @@ def held_elsewhere(directory: Path, what: str) -> Iterator[subprocess.Popen[str]
         [
             sys.executable,
             "-c",
-            "import sys; from pathlib import Path; from autograder import slots; "
+            "import sys; from pathlib import Path; from autograder.run import slots; "
             "slots.acquire(sys.argv[2], directory=Path(sys.argv[1])); print('held', flush=True); "
             "sys.stdin.read()",
             str(directory),
@@ -72,7 +72,7 @@ def test_a_slot_dies_with_its_holder(tmp_path: Path):
 def test_warn_if_busy_names_the_other_run(tmp_path: Path, caplog: pytest.LogCaptureFixture):
     mine = slots.acquire("/x/mine.py", directory=tmp_path)
     try:
-        with caplog.at_level(logging.WARNING, logger="autograder.slots"):
+        with caplog.at_level(logging.WARNING, logger="autograder.run.slots"):
             assert not slots.warn_if_busy(mine, directory=tmp_path)
             assert caplog.records == []
             with held_elsewhere(tmp_path, "/x/other.py") as other:
@@ -91,7 +91,7 @@ def test_warn_if_busy_leaves_out_the_runs_of_its_own_process(
     mine = slots.acquire("/x/mine.py", directory=tmp_path)
     try:
         assert len(slots.active_runs(besides=mine.number, directory=tmp_path)) == 1  # still seen
-        with caplog.at_level(logging.WARNING, logger="autograder.slots"):
+        with caplog.at_level(logging.WARNING, logger="autograder.run.slots"):
             assert not slots.warn_if_busy(mine, directory=tmp_path)
         assert caplog.records == []
     finally:

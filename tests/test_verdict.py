@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from autograder.checks import Check
-from autograder.verdict import Verdict
+from autograder.judges.checks import Check
+from autograder.judges.verdict import Verdict
 
 VERDICT = Verdict(
     exercise="blocking-sleep",

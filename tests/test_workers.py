@@ -10,7 +10,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from autograder import lab, runner, serve
+from autograder import lab
+from autograder.harness import serve
+from autograder.run import runner
 
 APP = """
 import os, time

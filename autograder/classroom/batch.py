@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from autograder import slots
 from autograder.classroom.gradebook import Row, read_row, record_zero, submissions, write_csv
 from autograder.classroom.shards import share
 from autograder.classroom.submission import Unreadable, read_notebook
+from autograder.run import slots
 
 VERDICTS = Path("logs") / "verdicts"
 LOGS = Path("logs") / "autograde"

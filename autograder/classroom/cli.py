@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from autograder import environment
 from autograder.classroom.batch import autograde_class
 from autograder.classroom.gradebook import db_url, read_row, submissions, write_csv
 from autograder.classroom.notebook import build_sources
 from autograder.judges import EXERCISES
+from autograder.sandbox import environment
 
 
 def add_subcommand(sub: Any) -> None:

@@ -15,7 +15,7 @@ import textwrap
 from typing import Any
 
 from autograder.classroom.notebook import CHECK_PREFIX
-from autograder.verdict import Verdict
+from autograder.judges.verdict import Verdict
 
 WIDTH = 78
 # ANSI colours: nbconvert and JupyterLab show them; a failed check stands out in red.
@@ -45,7 +45,7 @@ def timeline_png(verdict: Verdict) -> bytes | None:
     """The verdict's request timeline as PNG bytes (None when nothing was sent)."""
     from matplotlib.figure import Figure
 
-    from autograder import plots
+    from autograder.lab import plots
 
     bars = verdict.metrics.get("timeline") or []
     if not bars:

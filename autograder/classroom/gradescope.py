@@ -26,7 +26,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from autograder.verdict import Verdict
+from autograder.judges.verdict import Verdict
 
 PACKAGE = Path(__file__).resolve().parents[1]
 # What the grader imports at grading time (not the course's notebook tooling).

@@ -22,7 +22,6 @@ from typing import Any
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Unicode
 
-from autograder.checks import Check
 from autograder.classroom import feedback
 from autograder.classroom.submission import (
     NoService,
@@ -31,7 +30,8 @@ from autograder.classroom.submission import (
     app_source,
     read_notebook,
 )
-from autograder.verdict import Verdict
+from autograder.judges.checks import Check
+from autograder.judges.verdict import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +40,9 @@ def grade_source(exercise: str, code: str, *, exclusive: bool = True) -> Verdict
     """Grade the service ``code`` as the CLI grades a file (confined, measured from outside).
 
     ``exclusive``: first wait to be the machine's only grader (a class run that holds
-    :func:`autograder.slots.exclusive` for all its gradings passes False)."""
-    from autograder import slots
+    :func:`autograder.run.slots.exclusive` for all its gradings passes False)."""
     from autograder.grade import grade
+    from autograder.run import slots
 
     with tempfile.TemporaryDirectory(prefix="autograder-class-") as folder:
         app = Path(folder) / "app.py"

@@ -28,7 +28,7 @@ class Completed:
 
 def _stop_tree(proc: subprocess.Popen[Any], token: str) -> None:
     """Stop ``proc`` (a session leader), its group, its descendants and token carriers."""
-    from autograder import proctree
+    from autograder.sandbox import proctree
 
     if proc.poll() is None:
         # SIGINT lets the grader run its own clean-up: its app and dependency servers live

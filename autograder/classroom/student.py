@@ -15,7 +15,7 @@ from pathlib import Path
 
 from autograder.classroom import feedback
 from autograder.classroom.processes import run_isolated
-from autograder.verdict import Verdict
+from autograder.judges.verdict import Verdict
 
 # The contract: a broken submission gets its verdict within 60 s. Python start-up and the
 # grader's own clean-up need a margin on a busy 2-core machine.

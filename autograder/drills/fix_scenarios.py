@@ -1,7 +1,7 @@
 """The spot-and-fix drills' scenarios and judges: what each sends, measures and checks.
 
-The same shape as a graded exercise (a scenario on :class:`autograder.session.Session`,
-a judge made of :mod:`autograder.checks`), with the graded exercises' limits, read from
+The same shape as a graded exercise (a scenario on :class:`autograder.measure.session.Session`,
+a judge made of :mod:`autograder.judges.checks`), with the graded exercises' limits, read from
 their modules rather than copied (``blocking-sleep``'s burst: 20 at once in under 1 s,
 the loop never blocked over 200 ms; ``background-tasks``' staggered requests), and their
 scenario shapes (:mod:`autograder.judges.scenarios`).
@@ -12,14 +12,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 
-from autograder import checks
-from autograder.checks import Check
-from autograder.depservers import legacy_body, weather_body
 from autograder.judges import background_tasks as staggered
 from autograder.judges import blocking_sleep as burst
+from autograder.judges import checks
+from autograder.judges.checks import Check
 from autograder.judges.scenarios import burst_figures, staggered_under_probe
-from autograder.load import Request, Response
-from autograder.session import Figures, Session
+from autograder.measure.load import Request, Response
+from autograder.measure.session import Figures, Session
+from autograder.servers.process import legacy_body, weather_body
 
 # The graded exercises' limits, not copies: a burst of N at once, all answered within
 # TOTAL_LIMIT, the loop never blocked over LAG_LIMIT.

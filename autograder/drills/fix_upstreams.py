@@ -1,7 +1,7 @@
 """Two spot-and-fix drills on upstreams: a fan-out the upstream throttles, and calls that hang.
 
 Same shape as :mod:`autograder.drills.fix_scenarios`: a scenario on
-:class:`autograder.session.Session` and a judge made of :mod:`autograder.checks`, with
+:class:`autograder.measure.session.Session` and a judge made of :mod:`autograder.judges.checks`, with
 the dependency servers and limits of the graded exercises ``fan-out`` (the parts API
 accepts ``PART_LIMIT`` calls in flight and answers 429 beyond) and ``timeouts`` (about
 half the quotes never answer; the upstream records when each hanging connection was
@@ -15,14 +15,14 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from autograder import checks
-from autograder.checks import Check
+from autograder.judges import checks
 from autograder.judges import timeouts as hung
+from autograder.judges.checks import Check
 from autograder.judges.scenarios import burst_figures, watch_hanging_quotes
-from autograder.limited_upstream import PART_DELAY, PART_LIMIT, part_body
-from autograder.load import Request, Response
-from autograder.session import Figures, Session
-from autograder.slowupstreams import quote_body, quote_hangs
+from autograder.measure.load import Request, Response
+from autograder.measure.session import Figures, Session
+from autograder.servers.limited import PART_DELAY, PART_LIMIT, part_body
+from autograder.servers.slow import quote_body, quote_hangs
 
 # fix-fanout-throttled ---------------------------------------------------------------------
 

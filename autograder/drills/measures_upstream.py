@@ -14,8 +14,8 @@ from typing import Any
 
 from autograder.drills.measures import Measure, Measurement, poll, timing_notes
 from autograder.lab import LabApp
-from autograder.limited_upstream import OUTAGE_PREFIX
-from autograder.slowupstreams import quote_hangs
+from autograder.servers.limited import OUTAGE_PREFIX
+from autograder.servers.slow import quote_hangs
 
 
 def hanging_left_open(n: int, watch_after: float) -> Measure:

@@ -3,7 +3,7 @@ holds, and a database pool shared by the worker threads.
 
 Data only, like :mod:`autograder.drills.predict`. The shutdown drills end the served app
 with a signal (``LabApp.kill``) and count the lines its background tasks wrote; the app
-is served with uvicorn's ``timeout_graceful_shutdown=1`` (``autograder.serve``), which the
+is served with uvicorn's ``timeout_graceful_shutdown=1`` (``autograder.harness.serve``), which the
 loads say. The task drill counts notifications written to AUDIT_LOG; the pool drills
 count 503s, or time the burst.
 """

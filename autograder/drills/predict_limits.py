@@ -13,7 +13,7 @@ from autograder.drills.measures import health_under
 from autograder.drills.measures_upstream import refused_calls, siblings_left_running
 from autograder.drills.predict_drill import PredictDrill
 from autograder.drills.scoring import Tolerance
-from autograder.limited_upstream import FAILING_PART, OUTAGE_PREFIX, PART_LIMIT
+from autograder.servers.limited import FAILING_PART, OUTAGE_PREFIX, PART_LIMIT
 
 DASHBOARDS = 10
 SECONDS = Tolerance(absolute=0.15, relative=0.3)

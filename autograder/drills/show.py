@@ -3,8 +3,8 @@ course's matplotlib pictures for a notebook (both from the same ``Burst``)."""
 
 from __future__ import annotations
 
-from autograder.burst import Burst
-from autograder.plots import burst_figure
+from autograder.lab.plots import burst_figure
+from autograder.measure.burst import Burst
 
 BAR = "█"
 

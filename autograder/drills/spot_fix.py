@@ -13,14 +13,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.checks import Check
 from autograder.drills import fix_scenarios as fx
 from autograder.drills import fix_upstreams as fu
 from autograder.drills.fix_scenarios import LAG_LIMIT, SIGNUPS, TOTAL_LIMIT, N
 from autograder.judges import Exercise, durable_jobs
 from autograder.judges import background_tasks as staggered
-from autograder.session import Figures, Session
-from autograder.verdict import Verdict
+from autograder.judges.checks import Check
+from autograder.judges.verdict import Verdict
+from autograder.measure.session import Figures, Session
 
 SNIPPETS = Path(__file__).resolve().parent / "snippets" / "fix"
 

@@ -1,9 +1,16 @@
-"""The graded exercises' judges. Each module holds one: its scenario (what load to send and
-what to measure, from outside) and its judge (pure: figures in, checks out).
+"""The judges: the graded exercises, and the vocabulary every judge speaks.
+
+Each exercise's module holds its scenario (what load to send and what to measure, from
+outside) and its judge (pure: figures in, checks out). :mod:`.checks` holds the checks
+they share and :mod:`.verdict` the verdict they add up to; :mod:`.scenarios` the
+scenario shapes several exercises share, :mod:`.crash` the crash flow (orders, a kill
+mid-send, a restart) of durable-jobs and the lab's crash drill.
 
 The contract they implement is written out in ``docs/contract/`` (one file per exercise,
 listing each module's constants; ``tests/test_contract_docs.py`` keeps the two in step).
-Scenario shapes several exercises share are in :mod:`autograder.judges.scenarios`.
+
+Imports: :mod:`autograder.measure` and the layers below it; never the products (grade,
+lab, drills, classroom, scan).
 """
 
 from __future__ import annotations

@@ -6,12 +6,12 @@ import logging
 import time
 import uuid
 
-from autograder import checks
-from autograder.checks import Check
+from autograder.judges import checks
+from autograder.judges.checks import Check
 from autograder.judges.exercise import Exercise
 from autograder.judges.scenarios import accepted_ids, order_answer_checks, staggered_under_probe
-from autograder.load import Request
-from autograder.session import Figures, Session
+from autograder.measure.load import Request
+from autograder.measure.session import Figures, Session
 
 N = 10
 INTERVAL = 0.03

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from autograder import checks
-from autograder.checks import Check
-from autograder.depservers import weather_body
+from autograder.judges import checks
+from autograder.judges.checks import Check
 from autograder.judges.exercise import Exercise
 from autograder.judges.scenarios import burst_figures
-from autograder.load import Request, Response
-from autograder.session import Figures, Session
+from autograder.measure.load import Request, Response
+from autograder.measure.session import Figures, Session
+from autograder.servers.process import weather_body
 
 CITIES = (
     "oslo lima cairo perth quito hanoi dakar sofia minsk tunis "

@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 import uuid
 
-from autograder import checks
-from autograder.checks import Check
+from autograder.judges import checks
+from autograder.judges.checks import Check
 from autograder.judges.exercise import Exercise
-from autograder.load import Request
-from autograder.session import Figures, Session
+from autograder.measure.load import Request
+from autograder.measure.session import Figures, Session
 
 N = 20
 EACH_LIMIT = 1.0

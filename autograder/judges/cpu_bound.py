@@ -7,11 +7,12 @@ import hashlib
 import secrets
 import time
 
-from autograder import checks, load
-from autograder.checks import Check
+from autograder.judges import checks
+from autograder.judges.checks import Check
 from autograder.judges.exercise import Exercise
-from autograder.load import Request
-from autograder.session import Figures, Session
+from autograder.measure import load
+from autograder.measure.load import Request
+from autograder.measure.session import Figures, Session
 
 N = 4
 ITERATIONS = 1_000_000

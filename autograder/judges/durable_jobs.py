@@ -10,20 +10,20 @@ HTTP answers, the loop probe, the SMTP server's record of what it accepted.
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from autograder import burst, checks, restart
-from autograder.checks import Check
-from autograder.handles import SubmissionFailed
+from autograder.judges import checks, crash
+from autograder.judges.checks import Check
+from autograder.judges.crash import RECIPIENT, emails_of
 from autograder.judges.exercise import Exercise
 from autograder.judges.scenarios import accepted_ids, order_answer_checks
-from autograder.load import OpenLoopProbe, Request, Response, probe_latencies
-from autograder.session import Figures, Session
+from autograder.measure.load import Request, Response
+from autograder.measure.session import Figures, Session
+from autograder.run import restart
 
 N = 8  # orders in the crash batch
 TERM_ORDERS = 4  # orders in the graceful-stop batch
@@ -31,189 +31,96 @@ INTERVAL = 0.03
 EACH_LIMIT = 0.1
 GRACE = 0.4
 LAG_LIMIT = 0.2
-FRESH = 0.15  # a send counts as "in flight" for the kill when it reached SMTP this recently
+FRESH = 0.15  # a send counts as "in flight" for the signal when it reached SMTP this recently
 KILL_WAIT = 3.0  # the longest the grader waits for a send in flight before killing anyway
 RECOVERY_LIMIT = 4.0  # every owed email delivered within this of the restarted service's ready
 CRASH_TRIES = 3  # crashes tried until one lands while an accepted order's email is still owed
 STOP_LIMIT = 5.0  # SIGTERM: the service exits within this
-RECIPIENT = "orders@example.com"
-
-
-def emails_of(messages: Sequence[dict], order_id: str) -> list[dict]:
-    """The SMTP server's records of ``order_id``'s confirmations (to ``RECIPIENT``)."""
-    return [
-        m
-        for m in messages
-        if order_id in m["subject"] and RECIPIENT in [r.lower() for r in m["rcpt_tos"]]
-    ]
-
-
-class _Window:
-    """The loop probe over one stretch of a phase (never across a restart: requests to a
-    dead service wait in the listening socket's backlog, which is no loop's fault)."""
-
-    def __init__(self, s: Session) -> None:
-        self.probe: OpenLoopProbe = s.probe(burst.LOOP)
-        self.since = time.monotonic()
-        self.probe.start()
-
-    async def close(self) -> list[float]:
-        until = time.monotonic()
-        probes = await self.probe.stop()
-        return probe_latencies(probes, since=self.since, until=until, cut_off=self.probe.stopped_at)
-
-
-async def smtp_records(s: Session) -> dict[str, Any]:
-    smtp: dict[str, Any] = (await s.deps_stats())["smtp"]
-    return smtp
 
 
 async def _batch(s: Session, ids: Sequence[str]) -> list[Response]:
-    return await s.staggered(
-        [Request("POST", "/orders", {"order_id": i}) for i in ids],
-        interval=INTERVAL,
-        give_up_after=len(ids) * INTERVAL + EACH_LIMIT + GRACE,
+    return await crash.batch(
+        s, ids, interval=INTERVAL, give_up_after=len(ids) * INTERVAL + EACH_LIMIT + GRACE
     )
 
 
-async def wait_mid_send(
-    s: Session,
-    ids: Sequence[str],
-    *,
-    first_delivered: bool,
-    wait_at_most: float = KILL_WAIT,
-    unless_none_waits: bool = False,
-) -> list[str]:
-    """Wait until one of ``ids`` is being sent (it reached the mail server less than
-    ``FRESH`` ago; after the first was delivered, if asked), at most ``wait_at_most``;
-    the subjects in flight then. With ``unless_none_waits``, a fresh send is enough once
-    none of ``ids`` is left waiting (each delivered or in flight): waiting for the first
-    delivery then only lets the chance to crash mid-send pass (senders that send all at
-    once leave a window of a few tens of ms between the first delivery and the last fresh
-    send, which a busy machine misses)."""
-    deadline = time.monotonic() + wait_at_most
-    while True:
-        smtp = await smtp_records(s)
-        now = time.monotonic()
-        ours = [p for p in smtp["in_flight"] if any(i in p["subject"] for i in ids)]
-        fresh = [p for p in ours if now - p["arrived"] < FRESH]
-        delivered = any(emails_of(smtp["messages"], i) for i in ids)
-        none_waits = unless_none_waits and all(
-            emails_of(smtp["messages"], i) or any(i in p["subject"] for p in ours) for i in ids
-        )
-        if fresh and (delivered or not first_delivered or none_waits):
-            return [p["subject"] for p in ours]
-        if now >= deadline or not s.run.app_alive():
-            return [p["subject"] for p in ours]
-        await asyncio.sleep(0.01)
-
-
-async def _recover(
-    s: Session, owed: Sequence[str], events: list[tuple[float, str]]
-) -> tuple[float | None, str | None, list[float]]:
-    """Start the service again and wait for every owed email: (seconds from ready to the
-    last one, or None if some never came; why the restart failed; the loop probe's
-    latencies from ready on). When it served again goes into ``events``."""
-    try:
-        await restart.start_again(s.run)
-    except SubmissionFailed as exc:
-        events.append((time.monotonic(), "restart failed"))
-        return None, str(exc), []
-    ready = time.monotonic()
-    events.append((ready, "serving again"))
-    window = _Window(s)
-
-    async def all_there() -> bool:
-        msgs = (await smtp_records(s))["messages"]
-        return all(emails_of(msgs, i) for i in owed)
-
-    done = await s.wait_until(all_there, wait_at_most=RECOVERY_LIMIT)
-    took = time.monotonic() - ready
-    return (took if done else None), None, await window.close()
-
-
-async def _crash_once(
-    s: Session,
-    ids: Sequence[str],
-    window: _Window,
-    events: list[tuple[float, str]],
-    extra: dict[str, Any],
-    lags: list[float],
-) -> tuple[list[Response], list[str], str | None]:
-    """One batch, SIGKILL mid-send, restart, wait for the owed emails: (the batch's
-    answers; the accepted orders whose email had not been accepted when the process was
-    seen dead, so owed by the restarted one; why the restart failed)."""
-    crash = await _batch(s, ids)
-    accepted = accepted_ids(crash)
-    in_flight = await wait_mid_send(s, accepted, first_delivered=True, unless_none_waits=True)
-    lags += await window.close()
-    events.append((time.monotonic(), "SIGKILL"))
-    await restart.stop_app(s.run, signal.SIGKILL, wait_at_most=STOP_LIMIT)
-    killed_at = time.monotonic()
-    # Owed: what the mail server had not accepted when the process was seen dead (one
-    # clock: CLOCK_MONOTONIC is machine-wide), not when the kill was decided.
-    at_death = [m for m in (await smtp_records(s))["messages"] if m["accepted"] <= killed_at]
-    owed = [i for i in accepted if not emails_of(at_death, i)]
-    extra["crash"] = {
-        "orders_accepted": len(accepted),
-        "delivered_before_kill": len(accepted) - len(owed),
-        "sending_at_kill": len(in_flight),
-        "owed_at_kill": len(owed),
+def _crash_figures(c: crash.Crash) -> dict[str, Any]:
+    """The last crash's figures, as the check and the feedback read them."""
+    a = c.last
+    msgs_in = a.recovery.all_in_at
+    return {
+        "orders_accepted": len(a.accepted),
+        "delivered_before_kill": len(a.delivered_before),
+        "sending_at_kill": len(a.in_flight),
+        "owed_at_kill": len(a.owed),
+        "attempts": len(c.attempts),
+        "restart_failed": a.recovery.failed,
+        "recovered_s": None
+        if msgs_in is None or a.recovery.ready_at is None
+        else round(msgs_in - a.recovery.ready_at, 2),
     }
-    recovered, failed, lat = await _recover(s, accepted, events)
-    lags += lat
-    msgs = (await smtp_records(s))["messages"]
-    extra["crash"].update(
-        {
-            "restart_failed": failed,
-            "delivered": sum(1 for i in accepted if emails_of(msgs, i)),
-            "recovered_s": None if recovered is None else round(recovered, 2),
-            "down_s": round(time.monotonic() - killed_at, 2),
-        }
-    )
-    return crash, owed, failed
 
 
 async def measure(s: Session) -> Figures:
     tag = uuid.uuid4().hex[:6]
-    ids = [f"ord-{tag}-{i}" for i in range(N)]
     lags: list[float] = []
     extra: dict[str, Any] = {"orders": N}
     events: list[tuple[float, str]] = []  # (monotonic time, what the grader did or saw)
 
+    window = crash.Window(s)
+    await s.send(Request("POST", "/orders", {"order_id": f"warmup-{tag}"}))
+    lags += await window.close()
+
     # Phase 1: a batch, SIGKILL while a send is in flight and others wait, restart. A
     # crash that lands once every accepted order's email is in proves nothing (a busy
     # machine can delay the kill past the last send): it is tried again with a new batch.
-    window = _Window(s)
-    await s.send(Request("POST", "/orders", {"order_id": f"warmup-{tag}"}))
+    crashed = await crash.crash(
+        s,
+        orders=N,
+        interval=INTERVAL,
+        give_up_after=N * INTERVAL + EACH_LIMIT + GRACE,
+        kill_wait=KILL_WAIT,
+        fresh=FRESH,
+        stop_wait=STOP_LIMIT,
+        recover_within=RECOVERY_LIMIT,
+        tries=CRASH_TRIES,
+    )
     responses: list[Response] = []
-    crashed_ids: list[str] = []
-    failed: str | None = None
-    for attempt in range(1, CRASH_TRIES + 1):
-        if attempt > 1:
-            window = _Window(s)
-            ids = [f"ord-{tag}-a{attempt}-{i}" for i in range(N)]  # no id a prefix of another
-        crash, owed, failed = await _crash_once(s, ids, window, events, extra, lags)
-        crashed_ids += ids
-        extra["crash"]["attempts"] = attempt
-        responses += crash
-        if owed or failed is not None or not s.run.app_alive():
-            break
+    for a in crashed.attempts:
+        responses += a.responses
+        lags += a.lags
+        events.append((a.signalled_at, "SIGKILL"))
+        r = a.recovery
+        events.append((r.ready_at, "serving again") if r.ready_at else (a.killed_at, "restart failed"))
+    extra["crash"] = _crash_figures(crashed)
+    last = crashed.last
+    extra["crash"]["down_s"] = round(
+        (last.recovery.all_in_at or time.monotonic()) - last.killed_at, 2
+    )
+    crashed_ids = [i for a in crashed.attempts for i in a.ids]
+    msgs = (await crash.smtp_records(s))["messages"]  # as the crash's wait ended
+    extra["crash"]["delivered"] = sum(1 for i in last.accepted if emails_of(msgs, i))
 
     # Phase 2: a batch, SIGTERM while a send is in flight, restart.
-    if failed is None and s.run.app_alive():
+    if last.recovery.failed is None and s.run.app_alive():
         term_ids = [f"term-{tag}-{i}" for i in range(TERM_ORDERS)]
-        window = _Window(s)
+        window = crash.Window(s)
         term = await _batch(s, term_ids)
         term_accepted = accepted_ids(term)
-        sending = await wait_mid_send(s, term_ids, first_delivered=False)
+        sending = await crash.wait_mid_send(
+            s, term_ids, first_delivered=False, wait_at_most=KILL_WAIT, fresh=FRESH
+        )
         lags += await window.close()
         events.append((time.monotonic(), "SIGTERM"))
         code, took = await restart.stop_app(s.run, signal.SIGTERM, wait_at_most=STOP_LIMIT)
-        at_exit = (await smtp_records(s))["messages"]
-        recovered2, failed2, lat = await _recover(s, term_accepted, events)
-        lags += lat
-        msgs = (await smtp_records(s))["messages"]
+        at_exit = (await crash.smtp_records(s))["messages"]
+        back = await crash.recover(s, term_accepted, wait_at_most=RECOVERY_LIMIT)
+        if back.ready_at is None:
+            events.append((time.monotonic(), "restart failed"))
+        else:
+            events.append((back.ready_at, "serving again"))
+        lags += back.lags
+        msgs = (await crash.smtp_records(s))["messages"]
         extra["graceful"] = {
             "orders_accepted": len(term_accepted),
             "sending_at_sigterm": len(sending),
@@ -221,15 +128,17 @@ async def measure(s: Session) -> Figures:
                 1 for subj in sending if any(m["subject"] == subj for m in at_exit)
             ),
             "exited_s": round(took, 2) if code is not None else None,
-            "restart_failed": failed2,
+            "restart_failed": back.failed,
             "delivered": sum(1 for i in term_accepted if emails_of(msgs, i)),
             "sent_twice": sum(1 for i in term_accepted if len(emails_of(msgs, i)) > 1),
-            "recovered_s": None if recovered2 is None else round(recovered2, 2),
+            "recovered_s": None
+            if back.all_in_at is None or back.ready_at is None
+            else round(back.all_in_at - back.ready_at, 2),
         }
         responses += term
 
     everyone = [*crashed_ids, *(f"term-{tag}-{i}" for i in range(TERM_ORDERS))]
-    msgs = (await smtp_records(s))["messages"]  # everything the mail server accepted
+    msgs = (await crash.smtp_records(s))["messages"]  # everything the mail server accepted
     keys = {i: [m["message_id"] for m in emails_of(msgs, i)] for i in everyone}
     extra["emails"] = {
         "with_key": sum(1 for i in everyone for k in keys[i] if i in k),
@@ -249,6 +158,8 @@ async def measure(s: Session) -> Figures:
         loop=(max(lags) if lags else None, len(lags)),
         extra=extra,
     )
+
+
 
 
 def _crash_check(c: dict) -> Check:

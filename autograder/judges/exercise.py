@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from autograder.checks import Check
-from autograder.session import Figures, Session
+from autograder.judges.checks import Check
+from autograder.measure.session import Figures, Session
 
 
 @dataclass(frozen=True)
@@ -19,5 +19,5 @@ class Exercise:
     judge: Callable[[Figures], list[Check]]
     # Work done in a thread while the submission starts (its result: ``Session.prepared``).
     prepare: Callable[[], object] | None = None
-    # Served with a state directory and restartable (``autograder/restart.py``).
+    # Served with a state directory and restartable (``autograder/run/restart.py``).
     restartable: bool = False

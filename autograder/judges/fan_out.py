@@ -11,18 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from autograder import checks
-from autograder.checks import Check
-from autograder.judges import Exercise
-from autograder.limited_upstream import (
+from autograder.judges import checks
+from autograder.judges.checks import Check
+from autograder.judges.exercise import Exercise
+from autograder.measure.load import Request, Response
+from autograder.measure.session import Figures, Session
+from autograder.servers.limited import (
     FAILING_PART,
     OUTAGE_PREFIX,
     PART_DELAY,
     PART_LIMIT,
     dashboard_body,
 )
-from autograder.load import Request, Response
-from autograder.session import Figures, Session
 
 N = 10  # dashboards in the burst: 50 calls, five times the upstream's limit
 ONE_LIMIT = 0.4  # one dashboard alone: about one upstream delay (0.2 s), not five (1.0 s)

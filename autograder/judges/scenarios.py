@@ -1,6 +1,6 @@
 """Scenario shapes the exercises share (the spot-and-fix drills measure with them too).
 
-Each is a few :class:`autograder.session.Session` calls in a fixed order; keeping them
+Each is a few :class:`autograder.measure.session.Session` calls in a fixed order; keeping them
 in one place keeps the exercises and the drills measuring the same way.
 """
 
@@ -10,11 +10,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from autograder import checks
-from autograder.burst import LOOP
-from autograder.checks import Check
-from autograder.load import Request, Response
-from autograder.session import Figures, Session
+from autograder.judges import checks
+from autograder.judges.checks import Check
+from autograder.measure.burst import LOOP
+from autograder.measure.load import Request, Response
+from autograder.measure.session import Figures, Session
 
 
 async def burst_figures(

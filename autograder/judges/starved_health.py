@@ -12,12 +12,13 @@ import asyncio
 import time
 from typing import Any
 
-from autograder import checks, load, session
-from autograder.checks import Check
-from autograder.judges import Exercise
-from autograder.limited_upstream import SDK_LIMIT, report_body
-from autograder.load import OpenLoopProbe, Request, Response
-from autograder.session import Figures, Session
+from autograder.judges import checks
+from autograder.judges.checks import Check
+from autograder.judges.exercise import Exercise
+from autograder.measure import load, session
+from autograder.measure.load import OpenLoopProbe, Request, Response
+from autograder.measure.session import Figures, Session
+from autograder.servers.limited import SDK_LIMIT, report_body
 
 N = 100
 REPORTS_LIMIT = 1.5  # 100 calls at 40 at a time: three waves of 0.3 s = 0.9 s

@@ -12,12 +12,13 @@ import contextlib
 import time
 import uuid
 
-from autograder import checks, session
-from autograder.checks import Check
-from autograder.judges import Exercise
-from autograder.load import Request, Response
-from autograder.session import Figures, Session
-from autograder.slowupstreams import ROW_DELAY, ROWS_PER_REPORT, export_body
+from autograder.judges import checks
+from autograder.judges.checks import Check
+from autograder.judges.exercise import Exercise
+from autograder.measure import session
+from autograder.measure.load import Request, Response
+from autograder.measure.session import Figures, Session
+from autograder.servers.slow import ROW_DELAY, ROWS_PER_REPORT, export_body
 
 N = 20
 FIRST_ROW_LIMIT = 0.3  # first row from the source after 50 ms; a buffered export, 0.5 s
@@ -26,7 +27,7 @@ LAG_LIMIT = 0.2
 GRACE = 0.1
 
 
-async def _stream(port: int, record: Response, firsts: list[float | None], i: int) -> None:
+async def stream_one(port: int, record: Response, firsts: list[float | None], i: int) -> None:
     """Read one chunked (or plain) response, noting when its first full line arrived."""
     writer = None
     body = bytearray()
@@ -72,7 +73,7 @@ async def measure(s: Session) -> Figures:
     start = time.monotonic()
     records = [Response(request=r, start=start) for r in requests]
     firsts: list[float | None] = [None] * N
-    tasks = [asyncio.create_task(_stream(s.port, rec, firsts, i)) for i, rec in enumerate(records)]
+    tasks = [asyncio.create_task(stream_one(s.port, rec, firsts, i)) for i, rec in enumerate(records)]
     _, pending = await asyncio.wait(tasks, timeout=TOTAL_LIMIT + GRACE)
     for t in pending:
         t.cancel()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from autograder import checks
-from autograder.checks import Check
-from autograder.depservers import legacy_body
+from autograder.judges import checks
+from autograder.judges.checks import Check
 from autograder.judges.exercise import Exercise
 from autograder.judges.scenarios import burst_figures
-from autograder.load import Request
-from autograder.session import Figures, Session
+from autograder.measure.load import Request
+from autograder.measure.session import Figures, Session
+from autograder.servers.process import legacy_body
 
 N = 100
 PEAK_MIN = 90

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import uuid
 
-from autograder import checks
-from autograder.checks import Check
-from autograder.judges import Exercise
+from autograder.judges import checks
+from autograder.judges.checks import Check
+from autograder.judges.exercise import Exercise
 from autograder.judges.scenarios import watch_hanging_quotes
-from autograder.load import Request, Response
-from autograder.session import Figures, Session
-from autograder.slowupstreams import QUOTE_DELAY, quote_body, quote_hangs
+from autograder.measure.load import Request, Response
+from autograder.measure.session import Figures, Session
+from autograder.servers.slow import QUOTE_DELAY, quote_body, quote_hangs
 
 N = 100
 HANGING = 45  # more than the 40 worker threads: a service that never gives up runs out

@@ -16,13 +16,14 @@ from typing import Any
 
 import psutil
 
-from autograder import load, runner
-from autograder.deaths import death_message
-from autograder.handles import Run
-from autograder.load import Request, Response
+from autograder.harness.app import PROBE_PATH
+from autograder.measure import load
+from autograder.measure.load import Request, Response
+from autograder.measure.session import Session
+from autograder.run import runner
+from autograder.run.deaths import death_message
+from autograder.run.handles import Run
 from autograder.scan.classify import LATE_PROBE, Summary
-from autograder.serve import PROBE_PATH
-from autograder.session import Session
 
 MIN_BUDGET = 1.5  # s a burst may take before the verdict counts as settled
 MAX_BUDGET = 8.0
@@ -152,7 +153,7 @@ def _summarise(
         if answered and best is not None and burst_started is not None:
             span = max(r.end for r in answered if r.end is not None) - burst_started
             parallelism = min(len(answered) * best / span, float(len(burst))) if span > 0 else None
-    tokens = _tokens(run.report(), *window)
+    tokens = tokens_in_window(run.report(), *window)
     return Summary(
         alone=best,
         alone_status=last.status if last is not None else None,
@@ -172,7 +173,7 @@ def _summarise(
     )
 
 
-def _tokens(
+def tokens_in_window(
     report: list[dict[str, Any]], since: float, until: float
 ) -> tuple[int | None, int | None]:
     """The most thread tokens in use during the window, and the limiter's total.

@@ -14,7 +14,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograder.load import Request
+from autograder.measure.load import Request
 
 SAFE = ("GET",)
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")

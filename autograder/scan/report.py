@@ -10,7 +10,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from autograder import plots
+from autograder.lab import plots
 from autograder.scan.run import RouteResult, ScanResult
 
 LABELS = {

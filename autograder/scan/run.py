@@ -15,18 +15,18 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograder import runner
-from autograder.burst import timeline_bars
-from autograder.handles import SubmissionFailed
-from autograder.load import Request
+from autograder.harness.app import PROBE_PATH
+from autograder.measure.burst import timeline_bars
+from autograder.measure.load import Request
+from autograder.measure.session import Session
+from autograder.run import runner
+from autograder.run.handles import SubmissionFailed
 from autograder.scan import openapi, userfile
 from autograder.scan.classify import classify
 from autograder.scan.measure import Measured, measure
 from autograder.scan.openapi import Plan
 from autograder.scan.target import Target
 from autograder.scan.where import blocking_line
-from autograder.serve import PROBE_PATH
-from autograder.session import Session
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from autograder.load import Request
+from autograder.measure.load import Request
 from autograder.scan.openapi import SAFE, UNSAFE, Plan
 from autograder.scan.target import UsageError
 

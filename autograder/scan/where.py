@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
-from autograder.diagnosis import AGREEMENT, source_line
+from autograder.measure.diagnosis import AGREEMENT, source_line
 from autograder.scan.target import Target
 
 

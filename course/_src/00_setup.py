@@ -203,7 +203,7 @@ assert anyio_total < executor_total or stock_workers >= 40
 
 # %% [markdown]
 # **What the grader changes.** Inside every app the course serves, the grading harness
-# (`autograder/serve.py`) sets asyncio's default executor to **40** workers, the size of
+# (`autograder/harness/serve.py`) sets asyncio's default executor to **40** workers, the size of
 # AnyIO's limiter, so that `asyncio.to_thread` and a `def` endpoint get the same number of
 # threads wherever the course measures them. Your own service keeps the stock size unless
 # you set it yourself (`loop.set_default_executor(ThreadPoolExecutor(max_workers=...))`).

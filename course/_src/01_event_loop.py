@@ -29,7 +29,7 @@ from _turns import TURNS
 from _widgets import run_button, run_in_fresh_loop
 from IPython.display import Code, display
 
-from autograder.lag import LagMonitor
+from autograder.harness.lag import LagMonitor
 
 leaks = LeakCheck()  # the last cell checks that nothing started here is left running
 
@@ -95,7 +95,7 @@ assert len({loop for _, loop in seen}) == 1  # one loop
 # How do we see that from outside? A sampler task sleeps 5 ms, again and again, and notes
 # how late each wake-up was: on a free loop it is late by a fraction of a millisecond; on
 # a blocked loop, by as long as the loop was held. The course's engine uses this very
-# sampler inside every served app (`autograder/lag.py`):
+# sampler inside every served app (`autograder/harness/lag.py`):
 
 # %%
 print(inspect.getsource(LagMonitor.sampler))

@@ -48,7 +48,7 @@ from httpx._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT_CONFIG
 from IPython.display import Code, Markdown, display
 
 from autograder import lab
-from autograder.serve import DEFAULT_EXECUTOR_WORKERS
+from autograder.harness.app import DEFAULT_EXECUTOR_WORKERS
 
 leaks = LeakCheck()  # the last cell checks that nothing started here is left running
 N = 100  # requests per burst: the figures asserted below are for this default

@@ -58,10 +58,11 @@ from IPython.display import Code, Markdown, display
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 
-from autograder import lab, plots
+from autograder import lab
 from autograder.judges import fan_out, starved_health, streaming, timeouts
-from autograder.limited_upstream import PART_DELAY, PART_LIMIT, SDK_LIMIT
-from autograder.slowupstreams import ROW_DELAY, ROWS_PER_REPORT
+from autograder.lab import plots
+from autograder.servers.limited import PART_DELAY, PART_LIMIT, SDK_LIMIT
+from autograder.servers.slow import ROW_DELAY, ROWS_PER_REPORT
 
 leaks = LeakCheck()  # the last cell checks that nothing started here is left running
 EXERCISES = Path("../exercises")

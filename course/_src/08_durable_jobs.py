@@ -36,7 +36,9 @@ from _turns import TURNS
 from arq.connections import RedisSettings
 from IPython.display import Code, Markdown, display
 
-from autograder import brokers, crashdrill, lab
+from autograder import lab
+from autograder.lab import crashdrill
+from autograder.servers import brokers
 
 leaks = LeakCheck()  # the last cell checks that nothing started here is left running
 
@@ -57,7 +59,7 @@ WAIT = 14.0  # seconds we wait after each restart for the owed emails (why 14: s
 # records every message it accepted, and when.
 #
 # The drill is the first phase of the `durable-jobs` grader's scenario, with 12 orders
-# instead of 8, run by `autograder/crashdrill.py` with the grader's own restart engine:
+# instead of 8, run by `autograder/lab/crashdrill.py` with the grader's own restart engine:
 #
 # - serve the file with a state directory `JOBS_DIR` that survives restarts;
 # - send 12 orders, 30 ms apart;
@@ -94,7 +96,7 @@ Code(filename=ARQ, language="python")
 # broker's first advantage (section 7), but not the same drill.
 #
 # **How the service reaches Redis.** The notebook starts a private `redis-server`
-# (`autograder/brokers.py`: its own data directory, default RDB snapshots, no TCP port)
+# (`autograder/servers/brokers.py`: its own data directory, default RDB snapshots, no TCP port)
 # listening on a **Unix socket**. The course serves apps in a sandbox with a network
 # namespace of its own (bubblewrap's `--unshare-net`): `127.0.0.1` inside it is not the
 # host's loopback, so a Redis on a loopback port is out of reach. A socket file crosses

@@ -12,13 +12,12 @@ import uuid
 
 from _practice import GRACE, LAG_LIMIT, TOTAL_LIMIT, N, YourTurn, concurrent, loop_free, turn
 
-from autograder import checks
-from autograder.checks import Check
-from autograder.depservers import weather_body
-from autograder.judges import Exercise
+from autograder.judges import Exercise, checks
+from autograder.judges.checks import Check
 from autograder.judges.scenarios import burst_figures, staggered_under_probe
-from autograder.load import Request
-from autograder.session import Figures, Session
+from autograder.measure.load import Request
+from autograder.measure.session import Figures, Session
+from autograder.servers.process import weather_body
 
 # 01: a pot of tea that holds the loop while it brews.
 BREW = 0.3

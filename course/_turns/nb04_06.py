@@ -18,13 +18,13 @@ from pathlib import Path
 
 from _practice import GRACE, LAG_LIMIT, MINE, TOTAL_LIMIT, YourTurn, concurrent, loop_free, turn
 
-from autograder import checks, load
-from autograder.checks import Check
-from autograder.judges import threadpool_exhaustion
+from autograder.judges import checks, threadpool_exhaustion
+from autograder.judges.checks import Check
 from autograder.judges.exercise import Exercise
 from autograder.judges.scenarios import burst_figures
-from autograder.load import Request
-from autograder.session import Figures, Session
+from autograder.measure import load
+from autograder.measure.load import Request
+from autograder.measure.session import Figures, Session
 
 # 05: four pure-Python jobs in flight; /health probed open-loop meanwhile.
 JOBS = 4

@@ -11,7 +11,7 @@ from _practice import YourTurn, turn
 
 from autograder.judges import fan_out
 from autograder.judges.exercise import Exercise
-from autograder.limited_upstream import PART_LIMIT
+from autograder.servers.limited import PART_LIMIT
 
 TURNS: tuple[YourTurn, ...] = (
     turn("07-dashboard", Exercise(

@@ -27,7 +27,7 @@ import subprocess
 from collections.abc import Callable
 from typing import Any
 
-from autograder.sandbox_spec import SandboxSpec
+from autograder.sandbox.spec import SandboxSpec
 
 StartApp = Callable[[tuple[str, ...], tuple[int, ...]], "subprocess.Popen[bytes]"]
 

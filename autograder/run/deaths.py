@@ -7,8 +7,8 @@ from __future__ import annotations
 import contextlib
 import signal
 
-from autograder import environment
-from autograder.handles import Run
+from autograder.run.handles import Run
+from autograder.sandbox import environment
 
 
 def output_note(run: Run) -> str:

@@ -27,14 +27,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from autograder import serve
+from autograder.harness import app as harness
 
 SPEC_VAR = "AUTOGRADER_WORKER_SPEC"
 READY_WITHIN = 20.0  # each worker imports the app on its own
 _running: list[Any] = []  # the worker's monitor tasks: kept alive as long as its loop
 
 
-class _Tagged(serve._Channel):
+class _Tagged(harness.Channel):
     """A report channel whose records name the worker that wrote them."""
 
     def __call__(self, obj: dict[str, Any]) -> None:
@@ -46,19 +46,19 @@ def worker_app() -> Any:
     worker, start its monitors on this worker's running loop, and wrap it with the probe."""
     spec = json.loads(os.environ[SPEC_VAR])
     report = _Tagged(open(spec["report"], "a", buffering=1))  # noqa: SIM115 (lives as long as the worker)
-    serve._capture_logging(report)
+    harness.capture_logging(report)
     watched = os.path.abspath(spec["watch"] or spec["app_file"])
     try:
         if spec["module"]:
-            module = serve._import_module(spec["module"], spec["app_dir"])
+            module = harness.import_module(spec["module"], spec["app_dir"])
         else:
-            module = serve._import_submission(spec["app_file"])
+            module = harness.import_file(spec["app_file"])
     except BaseException as exc:  # the submission's failure: the harness reports it
         report(
             {
                 "kind": "worker_error",
                 "message": f"the submission does not import: {type(exc).__name__}: {exc}",
-                "traceback": serve._submission_traceback(exc, watched),
+                "traceback": harness.app_traceback(exc, watched),
             }
         )
         raise SystemExit(3) from None
@@ -67,19 +67,19 @@ def worker_app() -> Any:
         report({"kind": "worker_error", "message": f"`{spec['attr']}` is not an ASGI application"})
         raise SystemExit(3)
     loop = asyncio.get_running_loop()  # uvicorn loads the app inside the worker's loop
-    loop.set_default_executor(ThreadPoolExecutor(max_workers=serve.DEFAULT_EXECUTOR_WORKERS))
-    from autograder.lag import LagMonitor
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=harness.DEFAULT_EXECUTOR_WORKERS))
+    from autograder.harness.lag import LagMonitor
 
     monitor = LagMonitor(watched, report)
     _running.append(loop.create_task(monitor.sampler()))
     if spec["tokens"]:
-        _running.append(loop.create_task(serve._report_tokens(report)))
+        _running.append(loop.create_task(harness.report_tokens(report)))
     monitor.start_watchdog()
     report({"kind": "worker", "t": time.monotonic()})
-    return serve._with_probe(app)
+    return harness.with_probe(app)
 
 
-def serve_workers(args: Any, sock: socket.socket, status: serve._Channel, report_path: str) -> int:
+def serve_workers(args: Any, sock: socket.socket, status: harness.Channel, report_path: str) -> int:
     """Serve with ``args.workers`` worker processes until SIGTERM; return the exit status."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess

@@ -10,8 +10,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import readable_copy
-from autograder.handles import Run
+from autograder.run.handles import Run, SubmissionFailed
+from autograder.sandbox import readable_copy
 
 
 def prepare(run: Run) -> None:
@@ -80,7 +80,10 @@ def submission_view(run: Run, *, sandboxed: bool) -> View:
 
 
 def _copy_folder(run: Run, folder: Path, *, also: Path | None = None) -> Path:
-    return readable_copy.copy_for(_uid(run), folder, _fresh(run), also=also)
+    try:
+        return readable_copy.copy_for(_uid(run), folder, _fresh(run), also=also)
+    except readable_copy.TooBig as exc:
+        raise SubmissionFailed(str(exc)) from None
 
 
 def _copy_file(run: Run) -> Path:

@@ -18,8 +18,8 @@ import signal
 import socket
 import time
 
-from autograder.handles import AppProcess, Run, SubmissionFailed
-from autograder.startup import READY_TIMEOUT, _app_ready, _pipe_reader, _watch_limits
+from autograder.run.handles import AppProcess, Run, SubmissionFailed
+from autograder.run.start import READY_TIMEOUT, app_ready, pipe_reader, watch_limits
 
 
 def _command(run: Run, command: dict[str, object]) -> None:
@@ -69,8 +69,8 @@ async def start_again(run: Run) -> float:
     run.app_process = AppProcess()
     _command(run, {"start": True})
     fd = await asyncio.to_thread(_receive_status_fd, run.restart_channel)
-    status = await _pipe_reader(fd)
+    status = await pipe_reader(fd)
     run.status_stream = status
-    run.tasks.append(asyncio.create_task(_watch_limits(run)))
-    await _app_ready(run, status, since=t0)
+    run.tasks.append(asyncio.create_task(watch_limits(run)))
+    await app_ready(run, status, since=t0)
     return time.monotonic() - t0

@@ -1,11 +1,12 @@
-"""Start a run: the sandbox's supervisor, then the submission and the dependency servers
-side by side; follow the supervisor's reports; wait until both are ready to serve.
+"""Start a run, the one place that does: its files (``files.py``), the sandbox's
+supervisor, then the app and the dependency servers side by side; follow the supervisor's
+reports; wait until both are ready to serve.
 
 The grader binds the submission's listening socket (its port is known before anything
 starts, and a socket keeps the namespace it was made in) and starts the supervisor
-(``sandbox.py``) with a :class:`~autograder.sandbox_spec.SandboxSpec`. The supervisor
+(``sandbox/supervisor.py``) with a :class:`~autograder.sandbox.spec.SandboxSpec`. The supervisor
 reports on a control pipe: the dependency servers' ports, the submission's pid, its exit
-status. The harness (``serve.py``) reports on a status pipe: ``imported``, ``ready`` or
+status. The harness (``harness/serve.py``) reports on a status pipe: ``imported``, ``ready`` or
 ``error``. The dependency servers answer ``ready`` on their command pipe.
 """
 
@@ -20,8 +21,8 @@ import socket
 import time
 from pathlib import Path
 
-from autograder import bwrap, deaths, environment, workdir
-from autograder.handles import (
+from autograder.run import deaths, files
+from autograder.run.handles import (
     OWNER_VAR,
     RUN_TOKEN_VAR,
     AppProcess,
@@ -29,8 +30,9 @@ from autograder.handles import (
     Run,
     SubmissionFailed,
 )
-from autograder.sandbox import die_with_parent, listening_socket
-from autograder.sandbox_spec import SandboxSpec
+from autograder.sandbox import bwrap, environment
+from autograder.sandbox.spec import SandboxSpec
+from autograder.sandbox.supervisor import die_with_parent, listening_socket
 
 IMPORT_TIMEOUT = 20.0
 READY_TIMEOUT = 25.0
@@ -45,7 +47,7 @@ def child_env(run: Run) -> dict[str, str]:
         "LANG": "C.UTF-8",
         "PYTHONUNBUFFERED": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
         RUN_TOKEN_VAR: run.token,
     }
     if OWNER_VAR in os.environ:
@@ -73,7 +75,7 @@ def _spec(
         deps_argv=(
             bwrap.PYTHON,
             "-m",
-            "autograder.depservers",
+            "autograder.servers.process",
             "--audit-log",
             str(run.audit_log),
         ),
@@ -82,7 +84,7 @@ def _spec(
         app_argv=(
             bwrap.PYTHON,
             "-m",
-            "autograder.serve",
+            "autograder.harness.serve",
             str(app_file),
             "--fd",
             str(app_fd),
@@ -107,7 +109,7 @@ def _spec(
     )
 
 
-def sandbox_prefix(run: Run, view: workdir.View) -> list[str]:
+def sandbox_prefix(run: Run, view: files.View) -> list[str]:
     """The bubblewrap command that gives the run its own view of the machine (``bwrap.py``),
     or nothing where the machine allows no sandbox."""
     conf = environment.confinement()
@@ -126,7 +128,7 @@ def sandbox_prefix(run: Run, view: workdir.View) -> list[str]:
     )
 
 
-async def _pipe_reader(fd: int) -> asyncio.StreamReader:
+async def pipe_reader(fd: int) -> asyncio.StreamReader:
     reader = asyncio.StreamReader()
     await asyncio.get_running_loop().connect_read_pipe(
         lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb", buffering=0)
@@ -134,7 +136,16 @@ async def _pipe_reader(fd: int) -> asyncio.StreamReader:
     return reader
 
 
-async def start(run: Run) -> asyncio.StreamReader:
+async def start(run: Run) -> None:
+    """Start a run: its files, the sandbox's supervisor, the app and the dependency
+    servers; return once both serve (raises :class:`SubmissionFailed` when the app
+    cannot)."""
+    files.prepare(run)
+    status = await _launch(run)
+    await _wait_ready(run, status)
+
+
+async def _launch(run: Run) -> asyncio.StreamReader:
     """Start the supervisor; return the harness's status stream once the ports are known."""
     app_sock = listening_socket()
     status_r, status_w = os.pipe()
@@ -151,7 +162,7 @@ async def start(run: Run) -> asyncio.StreamReader:
         run.restart_channel, theirs = socket.socketpair()
         theirs.set_inheritable(True)
         restart_fds = (theirs.fileno(),)
-    view = workdir.submission_view(run, sandboxed=environment.confinement().bwrap is not None)
+    view = files.submission_view(run, sandboxed=environment.confinement().bwrap is not None)
     spec = _spec(
         run,
         view.app_file,
@@ -167,7 +178,7 @@ async def start(run: Run) -> asyncio.StreamReader:
             *sandbox_prefix(run, view),
             bwrap.PYTHON,
             "-m",
-            "autograder.sandbox",
+            "autograder.sandbox.supervisor",
             spec.to_json(),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
@@ -185,8 +196,8 @@ async def start(run: Run) -> asyncio.StreamReader:
         app_sock.close()
         if theirs is not None:
             theirs.close()
-    control = await _pipe_reader(control_r)
-    status = await _pipe_reader(status_r)
+    control = await pipe_reader(control_r)
+    status = await pipe_reader(status_r)
     run.status_stream = status
     line = await asyncio.wait_for(control.readline(), READY_TIMEOUT)
     ports = json.loads(line or b"{}").get("ports")
@@ -200,7 +211,7 @@ async def start(run: Run) -> asyncio.StreamReader:
     run.deps = DepServers(run.supervisor, ports["upstream"], ports["smtp"])
     run.app_process = AppProcess()
     run.tasks.append(asyncio.create_task(_follow(run, control, status)))
-    run.tasks.append(asyncio.create_task(_watch_limits(run)))
+    run.tasks.append(asyncio.create_task(watch_limits(run)))
     return status
 
 
@@ -231,7 +242,7 @@ def _status_ends(run: Run) -> None:
         run.status_stream.feed_eof()
 
 
-async def _watch_limits(run: Run) -> None:
+async def watch_limits(run: Run) -> None:
     """Stop the submission as soon as it hits the process limit: its verdict then says so,
     instead of a timing check failing for want of a worker thread."""
     if run.cgroups is None:
@@ -244,18 +255,18 @@ async def _watch_limits(run: Run) -> None:
         await asyncio.sleep(0.1)
 
 
-async def wait_ready(run: Run, status: asyncio.StreamReader) -> None:
+async def _wait_ready(run: Run, status: asyncio.StreamReader) -> None:
     """Wait for the harness's ``ready`` and the dependency servers' (side by side)."""
     assert run.deps is not None
     deps = asyncio.create_task(_deps_ready(run.deps))
     try:
-        await _app_ready(run, status)
+        await app_ready(run, status)
         await deps
     finally:
         deps.cancel()
 
 
-async def _app_ready(run: Run, status: asyncio.StreamReader, *, since: float | None = None) -> None:
+async def app_ready(run: Run, status: asyncio.StreamReader, *, since: float | None = None) -> None:
     """Read the harness's status lines until ``ready``; explain any other ending.
     ``since``: when this start began (a restart's; the run's own by default)."""
     assert run.app_process is not None

@@ -3,11 +3,13 @@
 A Jupyter kernel already runs an event loop, so ``asyncio.run`` (and ``uvicorn.run``)
 fail in a cell. The lab keeps one private event loop in a daemon thread and runs the
 grader's own coroutines there: the same runner (the app in its own process, beside
-real dependency servers) and the same :class:`~autograder.session.Session`, so a
+real dependency servers) and the same :class:`~autograder.measure.session.Session`, so a
 notebook, a drill and the grader measure with the same code and get the same
-:class:`~autograder.burst.Burst` record.
+:class:`~autograder.measure.burst.Burst` record.
 
-    from autograder import lab, plots
+    from autograder import lab
+
+    from autograder.lab import plots
 
     with lab.serve("course/apps/nb02_endpoints.py") as app:
         burst = app.burst("GET", "/async-sleep", n=20, probe="/health")
@@ -31,10 +33,11 @@ from typing import Any, TypeVar
 
 import psutil
 
-from autograder import proctree, restart, runner
-from autograder.burst import Burst
-from autograder.load import HOST, Request, Response
-from autograder.session import Session
+from autograder.measure.burst import Burst
+from autograder.measure.load import HOST, Request, Response
+from autograder.measure.session import Session
+from autograder.run import restart, runner
+from autograder.sandbox import proctree
 
 __all__ = ["Burst", "LabApp", "close", "run", "serve", "stop_all"]
 

@@ -1,7 +1,7 @@
 """What the grader tells the sandbox's supervisor to start: one typed record, sent as JSON.
 
 The runner builds a :class:`SandboxSpec` and passes it on the supervisor's command line
-(``python -m autograder.sandbox SPEC_JSON``); the supervisor reads it back with
+(``python -m autograder.sandbox.supervisor SPEC_JSON``); the supervisor reads it back with
 :meth:`SandboxSpec.from_json`. Both sides import this module only, so a field added on
 one side is seen (and type-checked) on the other.
 """
@@ -21,7 +21,7 @@ class SandboxSpec:
     deps_argv: tuple[str, ...]  # the dependency servers' command (their sockets are added)
     deps_env: dict[str, str]
     deps_log: str  # the dependency servers' stderr
-    app_argv: tuple[str, ...]  # the harness's command (``autograder.serve``)
+    app_argv: tuple[str, ...]  # the harness's command (``autograder.harness.serve``)
     app_env: dict[str, str]
     app_fds: tuple[int, ...]  # inherited by the harness: its listening socket, status pipe
     output_fd: int  # the submission's stdout and stderr

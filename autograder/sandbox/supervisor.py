@@ -1,6 +1,6 @@
 """The submission's sandbox: a small supervisor between the grader and the submission.
 
-``python -m autograder.sandbox SPEC_JSON`` is started by the runner, when the machine
+``python -m autograder.sandbox.supervisor SPEC_JSON`` is started by the runner, when the machine
 allows it inside a bubblewrap sandbox (``bwrap.py``: its own view of the filesystem, fresh
 PID, network, IPC and UTS namespaces, loopback up). There the supervisor is the PID
 namespace's init: when the grader kills it, the kernel kills every process of the
@@ -13,7 +13,7 @@ The supervisor:
 1. binds the dependency servers' sockets there and reports their ports on the control
    pipe, then starts the dependency servers (its own stdin/stdout are the grader's
    command pipes: the grader talks to them through pipes only);
-2. starts the submission's harness (``autograder.serve``) in a session of its own, in its
+2. starts the submission's harness (``autograder.harness.serve``) in a session of its own, in its
    cgroups, under the resource limits, as an unprivileged uid of its own when it can;
 3. reports the submission's exit status on the control pipe, reaps orphans (it is a
    child subreaper even without a PID namespace), and on SIGTERM kills every descendant.
@@ -35,8 +35,8 @@ import subprocess
 import sys
 from typing import Any
 
-from autograder import environment, proctree
-from autograder.sandbox_spec import SandboxSpec
+from autograder.sandbox import environment, proctree
+from autograder.sandbox.spec import SandboxSpec
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
@@ -153,7 +153,7 @@ def supervise(spec: SandboxSpec) -> int:
     tell({"app_pid": app.pid})
     try:
         if spec.restart_fd is not None:
-            from autograder.sandbox_restart import supervise_restarts
+            from autograder.sandbox.restarts import supervise_restarts
 
             supervise_restarts(spec, app, deps, tell, start_app)
         while True:

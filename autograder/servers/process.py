@@ -1,6 +1,6 @@
 """The dependency servers: a slow HTTP upstream and a real SMTP server, in a process of their own.
 
-Run as ``python -m autograder.depservers --upstream-fd N --smtp-fd M --audit-log PATH``
+Run as ``python -m autograder.servers.process --upstream-fd N --smtp-fd M --audit-log PATH``
 with two listening sockets inherited from the sandbox's supervisor, which binds them
 inside the sandbox (so their ports are known before either this process or the
 submission starts: the two start side by side). The grader
@@ -37,8 +37,8 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-from autograder.limited_upstream import LimitedRoutes
-from autograder.slowupstreams import SlowUpstreams
+from autograder.servers.limited import LimitedRoutes
+from autograder.servers.slow import SlowUpstreams
 
 UPSTREAM_DELAY = 0.3
 SMTP_DELAY = 0.3

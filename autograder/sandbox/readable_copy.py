@@ -17,12 +17,14 @@ import shutil
 import stat
 from pathlib import Path
 
-from autograder.handles import SubmissionFailed
-
 MAX_FILES = 2000
 MAX_BYTES = 64 << 20
 SKIPPED_FOLDERS = ("__pycache__",)  # and hidden ones (.git, .venv): never the app's modules
 
+
+
+class TooBig(Exception):
+    """A private folder holds too much to copy for the app's uid: the message says what to do."""
 
 def enterable(folder: Path) -> bool:
     """Can a stranger list and enter ``folder`` (its parents aside)?"""
@@ -73,7 +75,7 @@ def _plan(folder: Path, also: Path | None) -> tuple[list[Path], list[Path], list
                     files.append(rel)
                     size += entry.stat(follow_symlinks=False).st_size
         if len(files) > MAX_FILES or size > MAX_BYTES:
-            raise SubmissionFailed(
+            raise TooBig(
                 f"{folder} is private (only its owner may enter it) and too big to copy for "
                 f"the submission's own uid: serve the app from a folder of its own, or let "
                 f"others enter this one (chmod o+rx {folder})"

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autograder.cgroups import Cgroups
+from autograder.sandbox.cgroups import Cgroups
 
 CERT_FILE = Path(__file__).resolve().parent / "certs" / "loopback-ca.pem"
 
@@ -144,7 +144,7 @@ class Confinement:
 def _env() -> dict[str, str]:
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     }
 
 
@@ -175,23 +175,23 @@ def _why_no_user_namespaces(said: str) -> str:
 
 @functools.cache
 def confinement() -> Confinement:
-    from autograder import bwrap as view
+    from autograder.sandbox import bwrap
 
     root = os.geteuid() == 0
     sandbox = shutil.which("bwrap")
     why_not = ""
-    probe_uid = [view.PYTHON, "-m", "autograder.sandbox", "--probe-uid", str(UID_BASE)]
+    probe_uid = [bwrap.PYTHON, "-m", "autograder.sandbox.supervisor", "--probe-uid", str(UID_BASE)]
     own_uid = False
     if os.environ.get(OFF_SWITCH) == "off":
         sandbox, why_not = None, f"switched off ({OFF_SWITCH}=off)"
     elif sandbox is None:
         why_not = "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
     else:
-        prefix = view.command(sandbox, as_root=root, read_only=[], writable=[], etc=None)
+        prefix = bwrap.command(sandbox, as_root=root, read_only=[], writable=[], etc=None)
         if root:  # one start tells both: the sandbox runs, and a stranger uid can import
             own_uid = _succeeds([*prefix, *probe_uid])[0]
         if not own_uid:
-            works, said = _succeeds([*prefix, view.PYTHON, "-c", "import json, uvicorn"])
+            works, said = _succeeds([*prefix, bwrap.PYTHON, "-c", "import json, uvicorn"])
             if not works:
                 why_not = _why_no_user_namespaces(said) if not root else f"bubblewrap: {said}"
                 sandbox = None
@@ -215,12 +215,12 @@ def versions() -> dict[str, str]:
 
 def describe() -> dict[str, Any]:
     """The ``environment`` object of the JSON verdict."""
-    from autograder.serve import DEFAULT_EXECUTOR_WORKERS
+    from autograder.harness.app import DEFAULT_EXECUTOR_WORKERS
 
     return {
         "default_executor_workers": DEFAULT_EXECUTOR_WORKERS,
         "anyio_thread_limiter_tokens": 40,
-        "ssl_cert_file": f"autograder/certs/{CERT_FILE.name}",
+        "ssl_cert_file": f"autograder/sandbox/certs/{CERT_FILE.name}",
         "ssl_cert_dir": None,
         "uvicorn": {"loop": "asyncio", "http": "h11", "workers": 1},
         "limits": dict(LIMITS),

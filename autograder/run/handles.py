@@ -1,6 +1,6 @@
 """The grader's handles on one grading run: its processes and its files.
 
-A :class:`Run` is what :func:`autograder.runner.running` yields: the submission's port,
+A :class:`Run` is what :func:`autograder.run.runner.running` yields: the submission's port,
 its process (as the sandbox's supervisor reports it), the dependency servers' command
 pipe, and the run's directory, where the submission's output, the harness's report and
 the dependency servers' audit log are written.
@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.cgroups import Cgroups
-from autograder.slots import Slot
+from autograder.run.slots import Slot
+from autograder.sandbox.cgroups import Cgroups
 
 OUTPUT_TAIL = 4000
 # Every process of a grading run carries this variable (the run's token): strays are found by it.

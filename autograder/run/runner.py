@@ -1,9 +1,9 @@
 """Serve a submission beside its dependency servers in a sandbox; stop them all, whatever they did.
 
 :func:`running` is the whole life of a grading run: hold a slot (``slots.py``), give the
-submission a uid and cgroups of its own when the machine allows, prepare the run's files
-(``workdir.py``), start the sandbox and wait until everything is ready (``startup.py``),
-yield the :class:`~autograder.handles.Run`, and finally :func:`stop` it.
+submission a uid and cgroups of its own when the machine allows, start it
+(``start.py``: its files, the sandbox, the app and the dependency servers, until both
+serve), yield the :class:`~autograder.run.handles.Run`, and finally :func:`stop` it.
 
 Cleanup does not trust the submission: killing the PID namespace's init kills everything
 in it. Without namespaces the supervisor is a child subreaper that kills every
@@ -29,12 +29,13 @@ from pathlib import Path
 # grading time (proctree imports it lazily so the sandbox's supervisor never does).
 import psutil
 
-from autograder import environment, proctree, slots, startup, workdir
-from autograder.cgroups import Cgroups
-from autograder.deaths import death_message
-from autograder.handles import RUN_TOKEN_VAR, Run, SubmissionFailed
-from autograder.slots import MAX_SLOTS, active_runs
-from autograder.startup import IMPORT_TIMEOUT, READY_TIMEOUT
+from autograder.run import files, slots, start
+from autograder.run.deaths import death_message
+from autograder.run.handles import RUN_TOKEN_VAR, Run, SubmissionFailed
+from autograder.run.slots import MAX_SLOTS, active_runs
+from autograder.run.start import IMPORT_TIMEOUT, READY_TIMEOUT
+from autograder.sandbox import environment, proctree
+from autograder.sandbox.cgroups import Cgroups
 
 __all__ = [
     "IMPORT_TIMEOUT",
@@ -74,7 +75,7 @@ async def running(
     """Serve ``app_file`` beside fresh dependency servers; always stop and clean up.
 
     ``env`` adds settings to the app's environment (the grader's own variables win);
-    ``harness_args`` go to ``autograder.serve`` (what to import, what to watch);
+    ``harness_args`` go to ``autograder.harness.serve`` (what to import, what to watch);
     ``reachable`` are folders the app's uid must be able to read in the sandbox;
     ``restartable``: the submission gets a state directory (``JOBS_DIR``) and the grader
     may crash it and start it again (``restart.py``).
@@ -101,9 +102,7 @@ async def running(
                 pids_max=environment.LIMITS["processes"],
                 memory_bytes=environment.LIMITS["memory_mib"] << 20,
             )
-        workdir.prepare(run)
-        status = await startup.start(run)
-        await startup.wait_ready(run, status)
+        await start.start(run)
         log.info(
             "submission ready after %.2f s on port %d", time.monotonic() - run.started, run.app_port
         )
@@ -151,7 +150,7 @@ async def stop(run: Run) -> None:
     if run.cgroups is not None:
         await asyncio.to_thread(run.cgroups.remove)
     if run.uid is not None:
-        await asyncio.to_thread(workdir.remove_owned_by, run.uid)
+        await asyncio.to_thread(files.remove_owned_by, run.uid)
     if run.restart_channel is not None:
         run.restart_channel.close()
     if run.slot is not None:
@@ -171,16 +170,6 @@ def host_app_processes(run: Run) -> list[psutil.Process]:
     with contextlib.suppress(psutil.Error):
         for p in psutil.Process(run.supervisor.pid).children(recursive=True):
             with contextlib.suppress(psutil.Error):
-                if "autograder.serve" in p.cmdline():
+                if "autograder.harness.serve" in p.cmdline():
                     found.append(p)
     return found
-
-
-# Until the classroom switches to ``proctree``: the names it imports from here.
-kill_tree = proctree.kill_tree
-
-
-def kill_carrying(
-    token: str, uid: int | None = None, *, var: str = RUN_TOKEN_VAR
-) -> set[psutil.Process]:
-    return proctree.kill_carrying(token, var, uid=uid)

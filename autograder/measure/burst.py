@@ -1,5 +1,5 @@
 """What one burst measured, from outside the app: the record the grader, the notebooks and
-the drills all get back from :meth:`autograder.session.Session.measure_burst`.
+the drills all get back from :meth:`autograder.measure.session.Session.measure_burst`.
 
 A burst is ``n`` requests sent at once, optionally while an open-loop probe (every 20 ms,
 whatever the previous probe is doing) measures how long a request to the probed path
@@ -14,12 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograder import load
-from autograder.checks import percentile
-from autograder.load import Response
-from autograder.serve import PROBE_PATH
+from autograder.harness.app import PROBE_PATH
+from autograder.measure import load
+from autograder.measure.load import Response, percentile
 
-LOOP = "loop"  # the probe name of the harness's loop probe (``serve.PROBE_PATH``)
+LOOP = "loop"  # the probe name of the harness's loop probe (``harness.app.PROBE_PATH``)
 
 
 def probe_target(probe: str) -> str:

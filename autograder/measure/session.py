@@ -2,7 +2,7 @@
 
 A :class:`Session` wraps one run (``runner.running``): it sends requests from outside,
 sends bursts while an open-loop probe measures how long a request waits
-(:meth:`Session.measure_burst`, returning a :class:`~autograder.burst.Burst`), reads the
+(:meth:`Session.measure_burst`, returning a :class:`~autograder.measure.burst.Burst`), reads the
 dependency servers' figures and what the harness saw inside the app (the diagnosis). The
 grader's scenarios freeze what they measured into :class:`Figures`, the record the checks
 judge; ``lab.py`` is a blocking face over the same session for notebooks and drills.
@@ -17,11 +17,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograder import load
-from autograder.burst import LOOP, Burst, probe_target, timeline_bars
-from autograder.diagnosis import diagnose
-from autograder.handles import DepServers, Run
-from autograder.load import HOST, OpenLoopProbe, Request, Response
+from autograder.measure import load
+from autograder.measure.burst import LOOP, Burst, probe_target, timeline_bars
+from autograder.measure.diagnosis import diagnose
+from autograder.measure.load import HOST, OpenLoopProbe, Request, Response
+from autograder.run.handles import DepServers, Run
 
 PROBE_EVERY = 0.02
 

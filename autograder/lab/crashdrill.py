@@ -6,16 +6,16 @@ with the grader's restartable runner (``JOBS_DIR`` survives restarts), sends ``o
 orders ``interval`` apart, waits until the first email was accepted by the course's slow
 SMTP server and another is being sent, SIGKILLs the service's whole process group, starts
 the same file again and waits until every accepted order has its email, or
-``wait_at_most`` after the restart. Every figure is read outside the service: the HTTP
-answers and the SMTP server's record of what it accepted (and when).
+``wait_at_most`` after the restart. The flow is the durable-jobs grader's own
+(:mod:`autograder.judges.crash`): a signal that lands after every accepted email is in
+proves nothing, so a new batch is tried (``CrashDrill.attempts``). Every figure is read
+outside the service: the HTTP answers and the SMTP server's record of what it accepted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import signal
-import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,11 +23,10 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from autograder import lab, restart, runner
-from autograder.judges.durable_jobs import emails_of, smtp_records, wait_mid_send
-from autograder.judges.scenarios import accepted_ids
-from autograder.load import Request
-from autograder.session import Session
+from autograder import lab
+from autograder.judges import crash, durable_jobs
+from autograder.measure.session import Session
+from autograder.run import runner
 
 KILL_WAIT = 5.0  # the longest we wait for a send in flight before killing anyway
 STOP_WAIT = 5.0  # the longest a signalled service may take to exit (then SIGKILL)
@@ -51,6 +50,7 @@ class CrashDrill:
     waited: float  # how long after the restart we waited for the owed emails
     signal_name: str = "SIGKILL"
     exited_s: float | None = None  # from the signal to the exit (None: killed after STOP_WAIT)
+    attempts: int = 1  # batches sent until the signal landed while an email was owed
     output: str = field(repr=False, default="")
 
     @property
@@ -99,13 +99,6 @@ class CrashDrill:
         )
 
 
-def _emails(
-    messages: Sequence[dict[str, Any]], ids: Sequence[str]
-) -> dict[str, list[dict[str, Any]]]:
-    """Each order's accepted emails, matched as the grader matches them."""
-    return {i: emails_of(messages, i) for i in ids}
-
-
 async def _drill(
     name: str,
     app_file: Path,
@@ -119,52 +112,40 @@ async def _drill(
 ) -> CrashDrill:
     async with runner.running(app_file, env=env, reachable=reachable, restartable=True) as run:
         s = Session(run)
-        tag = uuid.uuid4().hex[:6]
-        ids = [f"{tag}-{n:02d}" for n in range(orders)]
-        first_sent = time.monotonic()
-        responses = await s.staggered(
-            [Request("POST", "/orders", {"order_id": i}) for i in ids],
+        crashed = await crash.crash(
+            s,
+            orders=orders,
             interval=interval,
             give_up_after=orders * interval + 2.0,
+            kill_wait=KILL_WAIT,
+            fresh=durable_jobs.FRESH,
+            stop_wait=STOP_WAIT,
+            recover_within=wait_at_most,
+            signum=signum,
+            tries=durable_jobs.CRASH_TRIES,
         )
-        accepted = accepted_ids(responses)
-        await wait_mid_send(s, ids, first_delivered=True, wait_at_most=KILL_WAIT)
-        smtp = await smtp_records(s)
-        before = _emails(smtp["messages"], ids)
-        sending = [p["subject"] for p in smtp["in_flight"]]
-        killed_at = time.monotonic()
-        code, took = await restart.stop_app(run, signum, wait_at_most=STOP_WAIT)
-        ready_at: float | None = None
-        try:
-            await restart.start_again(run)
-            ready_at = time.monotonic()
-        except Exception as exc:  # noqa: BLE001 - reported: the drill shows a failed restart
-            sending.append(f"(restart failed: {exc})")
-
-        async def all_there() -> bool:
-            got = _emails((await smtp_records(s))["messages"], accepted)
-            return all(got.values())
-
-        if ready_at is not None:
-            if await s.wait_until(all_there, wait_at_most=wait_at_most):
-                await asyncio.sleep(SETTLE)
-        emails = _emails((await smtp_records(s))["messages"], ids)
+        a = crashed.last
+        if a.recovery.all_in_at is not None:
+            await asyncio.sleep(SETTLE)
+        msgs = (await crash.smtp_records(s))["messages"]
+        sending = list(a.in_flight)
+        if a.recovery.failed is not None:
+            sending.append(f"(restart failed: {a.recovery.failed})")
         return CrashDrill(
             name=name,
-            orders=ids,
-            accepted=accepted,
-            first_sent=first_sent,
-            killed_at=killed_at,
-            ready_at=ready_at,
-            delivered_before_kill=[i for i in ids if before[i]],
+            orders=a.ids,
+            accepted=a.accepted,
+            first_sent=a.first_sent,
+            killed_at=a.signalled_at,
+            ready_at=a.recovery.ready_at,
+            delivered_before_kill=a.delivered_before,
             sending_at_kill=sending,
-            emails=emails,
-            answered={
-                r.request.json_body["order_id"]: r.end for r in responses if r.end is not None
-            },
+            emails={i: crash.emails_of(msgs, i) for i in a.ids},
+            answered={r.request.json_body["order_id"]: r.end for r in a.responses if r.end is not None},
             waited=wait_at_most,
             signal_name=signal.Signals(signum).name,
-            exited_s=None if code is None else round(took, 2),
+            exited_s=None if a.exit_code is None else round(a.exit_took, 2),
+            attempts=len(crashed.attempts),
             output=run.output_tail(),
         )
 

@@ -1,7 +1,7 @@
 """Pictures of what happened: request timelines and loop-lag traces (matplotlib).
 
 Used by the notebooks, the drills and the grader's feedback, so a learner sees the same
-picture everywhere. :func:`burst_figure` draws a :class:`~autograder.burst.Burst` (the
+picture everywhere. :func:`burst_figure` draws a :class:`~autograder.measure.burst.Burst` (the
 record every measurement returns) as a ``Figure``; the other functions take plain
 figures (``load.Response`` records or the ``timeline`` list of a verdict's ``metrics``)
 and return the matplotlib ``Axes``.
@@ -21,8 +21,8 @@ from matplotlib.figure import Figure, SubFigure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from autograder.burst import LOOP, Burst, timeline_bars
-from autograder.load import Response
+from autograder.measure.burst import LOOP, Burst, timeline_bars
+from autograder.measure.load import Response
 
 OK_COLOUR = "#3b7dd8"
 BAD_COLOUR = "#d8553b"

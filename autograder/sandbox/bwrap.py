@@ -36,7 +36,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-HARNESS = Path(__file__).resolve().parent
+HARNESS = Path(__file__).resolve().parents[1]  # the autograder package, harness included
 # The interpreter by a path the sandbox shows: ``sys.executable`` keeps the way it was
 # typed (``course/../.venv/bin/python``), through folders the sandbox may not hold.
 PYTHON = os.path.abspath(sys.executable)

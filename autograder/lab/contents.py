@@ -9,7 +9,7 @@ out with the ``language_info`` that this environment's kernel will report (ipyke
 in the server's own Python, which is the kernel's: ``scripts/lab`` runs both from the
 course's ``.venv``). The file on disk is not touched.
 
-Used with ``--ServerApp.contents_manager_class=autograder.jupyter_contents.CourseContentsManager``.
+Used with ``--ServerApp.contents_manager_class=autograder.lab.contents.CourseContentsManager``.
 """
 
 from __future__ import annotations

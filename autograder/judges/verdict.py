@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograder.checks import Check
+from autograder.judges.checks import Check
 
 
 @dataclass(frozen=True)

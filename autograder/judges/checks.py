@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from autograder.load import Response
+from autograder.measure.load import Response, percentile
 
 
 @dataclass(frozen=True)
@@ -32,13 +32,6 @@ def _s(seconds: float) -> str:
 
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100); no interpolation between samples."""
-    ordered = sorted(values)
-    rank = max(math.ceil(q / 100 * len(ordered)), 1)
-    return ordered[rank - 1]
 
 
 def not_measured(name: str, why: str) -> Check:

@@ -1,0 +1,160 @@
+"""What the harness needs inside the app's process, with one worker or several: importing
+the app (a file, or uvicorn's ``module:attribute``), the loop probe in front of it, the
+JSON-lines channel the reports go through, log capture, the thread limiter's tokens, and
+a traceback cut to the app's own frames.
+
+Standard library only (anyio when the tokens are asked for): this runs in the app's
+interpreter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import logging
+import os
+import sys
+import threading
+import time
+import traceback
+from typing import Any, TextIO
+
+DEFAULT_EXECUTOR_WORKERS = 40
+PROBE_PATH = "/__autograder__/probe"
+
+
+class Channel:
+    """Line-oriented JSON writer, safe to call from any thread."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def __call__(self, obj: dict[str, Any]) -> None:
+        line = json.dumps(obj, default=str) + "\n"
+        with self._lock:
+            try:
+                self._stream.write(line)
+                self._stream.flush()
+            except (OSError, ValueError):
+                pass
+
+
+last_error: list[str] = []
+
+
+def capture_logging(report: Channel) -> None:
+    """Record every log record at WARNING or above that any logger handles.
+
+    Wrapping ``Logger.callHandlers`` sees records whatever handlers the submission
+    configures, without adding a handler of ours (which would turn the submission's
+    own ``logging.basicConfig`` into a no-op).
+    """
+    original = logging.Logger.callHandlers
+    last_error.clear()
+
+    def call_handlers(self: logging.Logger, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.WARNING:
+            try:
+                message = record.getMessage()
+            except Exception:  # a bad format string is the submission's bug, not ours
+                message = str(record.msg)
+            if record.levelno >= logging.ERROR and not message.startswith(
+                "Application startup failed"
+            ):
+                # Kept for a start-up failure's message: the exception, or the last line of a
+                # logged traceback, names what went wrong.
+                if record.exc_info and record.exc_info[1] is not None:
+                    exc = record.exc_info[1]
+                    last_error[:] = [f"{type(exc).__name__}: {exc}"]
+                elif message.strip():
+                    last_error[:] = [message.strip().splitlines()[-1]]
+            report(
+                {
+                    "kind": "log",
+                    "t": time.monotonic(),
+                    "level": record.levelname,
+                    "levelno": record.levelno,
+                    "logger": record.name,
+                    "message": message,
+                }
+            )
+        original(self, record)
+
+    logging.Logger.callHandlers = call_handlers  # type: ignore[method-assign]
+
+
+def import_file(path: str) -> Any:
+    """Import the file under its own name, its folder on ``sys.path``: a process pool with
+    the spawn or forkserver start method pickles functions by module name, and its
+    workers must be able to import that module again."""
+    name = os.path.splitext(os.path.basename(path))[0]
+    if not name.isidentifier() or name in sys.modules or name in sys.stdlib_module_names:
+        name = "submission"
+    sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path} as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def import_module(name: str, app_dir: str) -> Any:
+    """Import ``name`` the way uvicorn's ``module:attribute`` does, ``app_dir`` first on the path."""
+    import importlib
+
+    sys.path.insert(0, app_dir)
+    return importlib.import_module(name)
+
+
+async def report_tokens(report: Channel) -> None:
+    """The thread limiter's borrowed tokens, whenever they change (explains, never decides)."""
+    import anyio.to_thread
+
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    last = None
+    while True:
+        now = (limiter.borrowed_tokens, limiter.total_tokens)
+        if now != last:
+            report({"kind": "tokens", "t": time.monotonic(), "borrowed": now[0], "total": now[1]})
+            last = now
+        await asyncio.sleep(0.005)
+
+
+def with_probe(app: Any) -> Any:
+    """Answer the grader's loop probe on the loop itself, before the submission's app."""
+
+    async def probed(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == PROBE_PATH:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", b"text/plain"), (b"content-length", b"2")],
+                }
+            )
+            await send({"type": "http.response.body", "body": b"ok"})
+            return
+        await app(scope, receive, send)
+
+    return probed
+
+
+def _owned(filename: str, path: str) -> bool:
+    """``filename`` is the submission's: ``path`` itself, or a file under the directory
+    ``path`` that is not an installed package."""
+    filename = os.path.abspath(filename)
+    if filename == path:
+        return True
+    return filename.startswith(path + os.sep) and not {"site-packages", "dist-packages"} & set(
+        filename.split(os.sep)
+    )
+
+
+def app_traceback(exc: BaseException, path: str) -> str:
+    """The traceback's frames in the submission only: the harness's are noise to a student."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if _owned(f.filename, path)]
+    return "".join(traceback.format_list(frames)) + "".join(traceback.format_exception_only(exc))

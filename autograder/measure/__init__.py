@@ -1,0 +1,9 @@
+"""Measuring a running app from outside.
+
+:mod:`.load` is the raw HTTP/1.1 client; :mod:`.burst`, bursts and open-loop probes;
+:mod:`.session`, the measuring API every scenario uses (send, bursts, probes, the
+dependency servers' records, :class:`~.session.Figures`); :mod:`.diagnosis` turns the
+harness's stall samples into the line that blocked the loop.
+
+Imports: :mod:`autograder.run` (a run's handles) and the layers below it.
+"""
