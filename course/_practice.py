@@ -11,7 +11,7 @@ turn" endpoints graded by the course's grader.
 
 Executed headless (CI sets ``COURSE_REFERENCE=1``), a "your turn" cell grades the
 reference answer, so the notebook's run proves the reference passes;
-``tests/test_notebooks.py`` proves every untouched starter fails.
+``tests/course/test_notebooks.py`` proves every untouched starter fails.
 """
 
 from __future__ import annotations

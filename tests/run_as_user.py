@@ -1,5 +1,5 @@
 """Run a command as an ordinary user, the way someone who installed the course in their own
-account runs the grader (used by tests/test_hostile.py, as root).
+account runs the grader (used by tests/grade/test_hostile.py, as root).
 
     unshare --mount --propagation private python tests/run_as_user.py USER PATH... -- CMD...
 

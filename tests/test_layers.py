@@ -11,6 +11,8 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
 
 PACKAGE = ROOT / "autograder"
@@ -143,3 +145,15 @@ def test_every_layer_says_what_it_holds_and_may_import():
     for name in LAYERS:
         doc = ast.get_docstring(ast.parse((PACKAGE / name / "__init__.py").read_text()))
         assert doc and "Imports:" in doc, f"autograder/{name}/__init__.py"
+
+
+def test_a_module_that_moved_still_imports_from_the_top_with_a_warning():
+    import autograder
+    from autograder.lab import plots
+
+    with pytest.warns(DeprecationWarning, match="autograder.lab.plots"):
+        from autograder import plots as old  # noqa: PLC0415
+    assert old is plots
+    with pytest.raises(ImportError):
+        from autograder import no_such_module  # noqa: F401
+    assert "plots" not in vars(autograder)  # looked up on use only

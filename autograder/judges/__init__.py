@@ -7,7 +7,7 @@ scenario shapes several exercises share, :mod:`.crash` the crash flow (orders, a
 mid-send, a restart) of durable-jobs and the lab's crash drill.
 
 The contract they implement is written out in ``docs/contract/`` (one file per exercise,
-listing each module's constants; ``tests/test_contract_docs.py`` keeps the two in step).
+listing each module's constants; ``tests/judges/test_contract_docs.py`` keeps the two in step).
 
 Imports: :mod:`autograder.measure` and the layers below it; never the products (grade,
 lab, drills, classroom, scan).

@@ -5,7 +5,7 @@ sends bursts while an open-loop probe measures how long a request waits
 (:meth:`Session.measure_burst`, returning a :class:`~autograder.measure.burst.Burst`), reads the
 dependency servers' figures and what the harness saw inside the app (the diagnosis). The
 grader's scenarios freeze what they measured into :class:`Figures`, the record the checks
-judge; ``lab.py`` is a blocking face over the same session for notebooks and drills.
+judge; ``lab/blocking.py`` is a blocking face over the same session for notebooks and drills.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ with the run. :func:`stop_app` sends a signal (SIGKILL to the submission's whole
 group: a crash; SIGTERM to the harness: uvicorn's graceful shutdown) and waits for the
 exit; :func:`start_again` starts the same file on the same port, in the same
 confinement (uid, cgroups, limits, namespaces), and waits until it serves again. The
-supervisor does both (``sandbox_restart.py``); the run's clean-up stops whatever the last
+supervisor does both (``sandbox/restarts.py``); the run's clean-up stops whatever the last
 start left, as for the first.
 """
 

@@ -79,7 +79,7 @@ async def running(
     ``reachable`` are folders the app's uid must be able to read in the sandbox;
     ``restartable``: the submission gets a state directory (``JOBS_DIR``) and the grader
     may crash it and start it again (``restart.py``).
-    ``workers`` > 1 serves it with uvicorn's multi-process supervisor (``workers.py``).
+    ``workers`` > 1 serves it with uvicorn's multi-process supervisor (``harness/workers.py``).
     Raises :class:`SubmissionFailed` when the submission cannot serve.
     """
     if workers < 1:  # before the run's folder exists: nothing to clean up

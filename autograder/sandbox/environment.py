@@ -3,7 +3,7 @@
 Measured on a 2-core machine, details of the environment decided verdicts more than the
 student's code did, so the grader pins them for the submission's process only:
 
-- asyncio's default executor gets 40 workers (set in ``serve.py``), the size of AnyIO's
+- asyncio's default executor gets 40 workers (set in ``harness/serve.py``), the size of AnyIO's
   thread limiter, so ``asyncio.to_thread`` and a plain ``def`` endpoint behave alike
   (the stock ``min(32, cpu_count + 4)`` is 6 on 2 cores);
 - ``SSL_CERT_FILE`` points at a one-certificate PEM file and ``SSL_CERT_DIR`` is unset:
@@ -13,7 +13,7 @@ student's code did, so the grader pins them for the submission's process only:
 
 Resource limits and confinement keep a hostile or broken submission from taking the
 grader down, seeing the machine or changing anything but its own working directory: a
-bubblewrap sandbox (``bwrap.py``) around a small supervisor (``sandbox.py``), a uid of its
+bubblewrap sandbox (``bwrap.py``) around a small supervisor (``supervisor.py``), a uid of its
 own when the grader is root, cgroups where it can make them. What this machine allowed is
 probed once and reported in words (``docs/trust-model.md`` has the table).
 """

@@ -31,7 +31,7 @@ class SandboxSpec:
     # joins them by writing to these descriptors
     cgroup_fds: tuple[int, ...] = field(default=())
     # A restartable run: the grader's end of a socket pair on which it asks the supervisor
-    # to signal the submission or start it again (``sandbox_restart.py``).
+    # to signal the submission or start it again (``sandbox/restarts.py``).
     restart_fd: int | None = None
 
     def to_json(self) -> str:

@@ -16,7 +16,7 @@ are then refused), ``quit``.
 What is recorded, all with ``time.monotonic()`` (one clock for every process):
 
 - upstream: every request (path, start, end) and the peak number in flight at once
-  (the row source and the hanging quotes keep figures of their own: ``slowupstreams.py``);
+  (the row source and the hanging quotes keep figures of their own: ``slow.py``);
 - SMTP: every delivered message (recipients, subject, Message-ID, when it arrived and was
   accepted, and the audit-log lines present when it arrived), the messages in flight
   (arrived, not yet accepted: a sender that dies then loses them) and the peak in flight.
@@ -62,7 +62,7 @@ class Upstream:
         self.in_flight = 0
         self.peak = 0
         self.requests: list[dict[str, Any]] = []
-        self.slow = SlowUpstreams()  # /rows and /quote (slowupstreams.py)
+        self.slow = SlowUpstreams()  # /rows and /quote (slow.py)
         self.limited = LimitedRoutes()
 
     def reset(self) -> None:

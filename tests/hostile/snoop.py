@@ -1,6 +1,6 @@
 """Looks around the machine at import time, tries to write where it must not, prints what
 it got (the last output of a submission that dies before serving lands in its verdict),
-then exits with status 3. tests/test_hostile.py checks that it reached nothing.
+then exits with status 3. tests/grade/test_hostile.py checks that it reached nothing.
 
 What it tries: the home folders of every user (found through ``pwd``, since HOME points at
 its own working directory, and by listing /home), opening their ``.bashrc`` for appending

@@ -12,8 +12,8 @@ from matplotlib.transforms import Bbox
 
 from autograder.lab import crashdrill, plots
 from tests.conftest import ROOT
-from tests.test_crashdrill import drill, mail
-from tests.test_plots import resp
+from tests.lab.test_crashdrill import drill, mail
+from tests.lab.test_plots import resp
 
 sys.path.insert(0, str(ROOT / "course"))  # the course's helpers, as a notebook imports them
 import _pictures  # noqa: E402

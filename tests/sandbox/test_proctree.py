@@ -7,13 +7,11 @@ import os
 import subprocess
 import sys
 import uuid
-from pathlib import Path
 
 import psutil
 
 from autograder.sandbox import proctree
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import ROOT
 
 # A parent that starts a child in a session of its own (out of reach of killpg), prints
 # the child's pid, then waits.

@@ -6,13 +6,12 @@ The valid and wrong fixes beyond the drill's own reference live in ``tests/drill
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from autograder.drills import spot_fix
+from tests.conftest import ROOT
 
-FIXES = Path(__file__).resolve().parent / "drills_fixes"
+FIXES = ROOT / "tests" / "drills_fixes"
 BY_ID = {d.id: d for d in spot_fix.DRILLS}
 
 # (drill id, file in tests/drills_fixes/<id>/ or "reference", the check it must fail, or None)

@@ -68,7 +68,7 @@ def test_show_answer_shows_the_reference_as_read_only_code(practice):
     _practice, shown = practice
     from IPython.display import Code
 
-    from tests.test_notebooks import load_turns
+    from tests.course.test_notebooks import load_turns
 
     turn = load_turns()["01-brew"]
     turn.show_answer()

@@ -1,6 +1,6 @@
 """The sandbox's view and what the grader says about it (fast: no grading).
 
-tests/test_hostile.py grades hostile submissions in the sandbox, as root and as an
+tests/grade/test_hostile.py grades hostile submissions in the sandbox, as root and as an
 ordinary user; here: the bubblewrap command line, the submission's folder rules, the
 words a person reads where there is no sandbox, and the class command's refusal.
 """

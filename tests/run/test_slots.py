@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from autograder.run import slots
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import ROOT
 
 
 def test_slots_are_numbered_and_seen_by_others_while_held(tmp_path: Path):

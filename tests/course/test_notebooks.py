@@ -2,7 +2,7 @@
 in ``course/_src/`` builds (``python scripts/notebooks.py build``), every link and id
 resolving, each ending with the way on; every "your turn" starter fails and its
 reference passes. Running the lessons themselves, top to bottom with their claims
-asserted, is ``tests/test_browser.py``: in JupyterLab, as a learner runs them.
+asserted, is ``tests/course/test_browser.py``: in JupyterLab, as a learner runs them.
 """
 
 from __future__ import annotations

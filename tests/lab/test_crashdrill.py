@@ -1,6 +1,6 @@
 """The crash drill's arithmetic (autograder/lab/crashdrill.py): what counts as lost, sent twice
 and recovered, from the mail server's record; its table and pictures. The drill itself
-runs on real services in notebook 08 (tests/test_notebooks.py)."""
+runs on real services in notebook 08 (tests/course/test_notebooks.py)."""
 
 from __future__ import annotations
 
