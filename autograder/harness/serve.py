@@ -60,7 +60,40 @@ class _Pinned:
         self.with_probe = with_probe
         self.executor_class = ThreadPoolExecutor
         self.loop_factory = asyncio.SelectorEventLoop
-        self.runner_class = asyncio.Runner
+        self.run = _run_on(self.loop_factory)
+
+
+def _run_on(loop_factory: Any) -> Any:
+    """Run a coroutine to its end on a loop of ``loop_factory``'s (``asyncio.Runner``
+    before Python 3.11 had it: the app's own interpreter may be 3.10)."""
+    runner_class = getattr(asyncio, "Runner", None)
+
+    def run(coro: Any) -> None:
+        if runner_class is not None:
+            with runner_class(loop_factory=loop_factory) as runner:
+                runner.run(coro)
+            return
+        loop = loop_factory()
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(coro)
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+
+    return run
+
+
+def _supported(config_class: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """The options this uvicorn's ``Config`` knows: a service may pin an older release
+    (``timeout_graceful_shutdown`` came in 0.22.0; without it, uvicorn waits as it did)."""
+    import inspect
+
+    try:
+        known = inspect.signature(config_class).parameters
+    except (TypeError, ValueError):
+        return options
+    return {k: v for k, v in options.items() if k in known}
 
 
 async def _serve(
@@ -86,17 +119,17 @@ async def _serve(
             if not self.should_exit:
                 status({"event": "ready", "t": time.monotonic()})
 
-    config = pinned.config_class(
-        pinned.with_probe(app),
-        loop="asyncio",
-        http="h11",
-        ws="none",
-        workers=1,
-        lifespan="auto",
-        access_log=False,
-        log_level="warning",
-        timeout_graceful_shutdown=1,
-    )
+    options = {
+        "loop": "asyncio",
+        "http": "h11",
+        "ws": "none",
+        "workers": 1,
+        "lifespan": "auto",
+        "access_log": False,
+        "log_level": "warning",
+        "timeout_graceful_shutdown": 1,
+    }
+    config = pinned.config_class(pinned.with_probe(app), **_supported(pinned.config_class, options))
     server = Server(config)
     try:
         await server.serve(sockets=[sock])
@@ -142,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--attr", default="app", help="the attribute that holds the app")
     parser.add_argument("--watch", help="name stalled frames of files under this directory")
     parser.add_argument("--tokens", action="store_true", help="report borrowed thread tokens")
+    parser.add_argument("--factory", action="store_true", help="call --attr to make the app")
+    parser.add_argument("--noun", default="the submission", help="what messages call the app")
     parser.add_argument(
         "--workers", type=_positive, default=1, help="worker processes (uvicorn's --workers)"
     )
@@ -156,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return serve_workers(args, sock, status, args.report)
     pinned = _Pinned()
+    noun = args.noun
 
     try:
         if args.module:
@@ -166,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         status(
             {
                 "event": "error",
-                "message": f"the submission called sys.exit({exc.code!r}) while being imported",
+                "message": f"{noun} called sys.exit({exc.code!r}) while being imported",
             }
         )
         return 3
@@ -174,19 +210,27 @@ def main(argv: list[str] | None = None) -> int:
         status(
             {
                 "event": "error",
-                "message": f"the submission does not import: {type(exc).__name__}: {exc}",
-                "traceback": app_traceback(
-                    exc, os.path.abspath(args.watch or args.app_file)
-                ),
+                "message": f"{noun} does not import: {type(exc).__name__}: {exc}",
+                "traceback": app_traceback(exc, os.path.abspath(args.watch or args.app_file)),
             }
         )
         return 3
     status({"event": "imported", "t": time.monotonic()})
     app = getattr(module, args.attr, None)
+    if app is not None and args.factory:  # uvicorn --factory: the attribute makes the app
+        try:
+            app = app()
+        except BaseException as exc:  # the app's own failure
+            status(
+                {
+                    "event": "error",
+                    "message": f"the factory `{args.attr}()` failed: {type(exc).__name__}: {exc}",
+                    "traceback": app_traceback(exc, os.path.abspath(args.watch or args.app_file)),
+                }
+            )
+            return 3
     if app is None:
-        status(
-            {"event": "error", "message": f"the submission defines no module-level `{args.attr}`"}
-        )
+        status({"event": "error", "message": f"{noun} defines no module-level `{args.attr}`"})
         return 3
     if not callable(app):
         status(
@@ -198,15 +242,12 @@ def main(argv: list[str] | None = None) -> int:
         return 3
 
     # The stock asyncio loop, whatever policy or extras (uvloop) are installed.
-    with pinned.runner_class(loop_factory=pinned.loop_factory) as runner:
-        try:
-            watched = os.path.abspath(args.watch or args.app_file)
-            runner.run(_serve(app, sock, status, report, watched, pinned, args.tokens))
-        except BaseException as exc:
-            status(
-                {"event": "error", "message": f"the server crashed: {type(exc).__name__}: {exc}"}
-            )
-            return 4
+    try:
+        watched = os.path.abspath(args.watch or args.app_file)
+        pinned.run(_serve(app, sock, status, report, watched, pinned, args.tokens))
+    except BaseException as exc:
+        status({"event": "error", "message": f"the server crashed: {type(exc).__name__}: {exc}"})
+        return 4
     return 0
 
 
