@@ -49,6 +49,6 @@ def death_message(run: Run, code: int, *, before_ready: bool) -> str:
     if note and "SIGXFSZ" not in how:
         how += f" {note}"
     tail = run.output_tail().strip()
-    return f"the submission's process {how} {when}" + (
+    return f"{run.noun}'s process {how} {when}" + (
         f"; its last output:\n{tail}" if tail else ""
     )

@@ -101,6 +101,9 @@ class Run:
     extra_env: dict[str, str] = field(default_factory=dict)  # settings the app needs (scan)
     harness_args: tuple[str, ...] = ()  # what to serve, if not APP_FILE's `app` (scan)
     reachable: tuple[str, ...] = ()  # folders the app imports from (scan)
+    python: str | None = None  # the app's own interpreter (scan; None: the engine's)
+    runtime: tuple[str, ...] = ()  # that interpreter's folders, shown read-only as they are
+    noun: str = "the submission"  # what messages call the app ("the app" for a scan)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)  # cancelled when it stops
     # A restartable run (``restart.py``): the grader's end of the supervisor's command
     # socket, and the harness's present status stream (fed EOF when the app exits).

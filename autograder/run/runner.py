@@ -32,6 +32,7 @@ import psutil
 from autograder.run import files, slots, start
 from autograder.run.deaths import death_message
 from autograder.run.handles import RUN_TOKEN_VAR, Run, SubmissionFailed
+from autograder.run.interpreter import Interpreter
 from autograder.run.slots import MAX_SLOTS, active_runs
 from autograder.run.start import IMPORT_TIMEOUT, READY_TIMEOUT
 from autograder.sandbox import environment, proctree
@@ -71,6 +72,8 @@ async def running(
     reachable: tuple[str, ...] = (),
     restartable: bool = False,
     workers: int = 1,
+    python: Interpreter | None = None,
+    noun: str = "the submission",
 ) -> AsyncIterator[Run]:
     """Serve ``app_file`` beside fresh dependency servers; always stop and clean up.
 
@@ -79,7 +82,9 @@ async def running(
     ``reachable`` are folders the app's uid must be able to read in the sandbox;
     ``restartable``: the submission gets a state directory (``JOBS_DIR``) and the grader
     may crash it and start it again (``restart.py``).
-    ``workers`` > 1 serves it with uvicorn's multi-process supervisor (``harness/workers.py``).
+    ``workers`` > 1 serves it with uvicorn's multi-process supervisor (``harness/workers.py``);
+    ``python``: the app's own interpreter (``interpreter.py``), shown read-only in the
+    sandbox, the engine's by default; ``noun``: what messages call the app.
     Raises :class:`SubmissionFailed` when the submission cannot serve.
     """
     if workers < 1:  # before the run's folder exists: nothing to clean up
@@ -89,6 +94,9 @@ async def running(
     run.harness_args = tuple(harness_args) + (("--workers", str(workers)) if workers > 1 else ())
     run.reachable = tuple(reachable)
     run.restartable = restartable
+    run.noun = noun
+    if python is not None:
+        run.python, run.runtime = python.executable, python.paths
     try:
         conf = await asyncio.to_thread(environment.confinement)
         _note_once(conf)

@@ -82,7 +82,7 @@ def _spec(
         deps_env=env,
         deps_log=str(run.workdir / "depservers.log"),
         app_argv=(
-            bwrap.PYTHON,
+            run.python or bwrap.PYTHON,
             "-m",
             "autograder.harness.serve",
             str(app_file),
@@ -92,6 +92,8 @@ def _spec(
             str(status_w),
             "--report",
             str(run.report_file),
+            "--noun",
+            run.noun,
             *run.harness_args,
         ),
         app_env={
@@ -121,7 +123,7 @@ def sandbox_prefix(run: Run, view: files.View) -> list[str]:
     return bwrap.command(
         conf.bwrap,
         as_root=conf.as_root,
-        read_only=[*read_only, *run.reachable],
+        read_only=[*read_only, *run.reachable, *run.runtime],
         writable=[str(run.workdir), *writable],
         etc=etc,
         copies=view.copies,
@@ -283,7 +285,7 @@ async def app_ready(run: Run, status: asyncio.StreamReader, *, since: float | No
             what = "finish importing" if not imported else "start serving"
             limit = IMPORT_TIMEOUT if not imported else READY_TIMEOUT
             raise SubmissionFailed(
-                f"the submission did not {what} within {limit:.0f} s "
+                f"{run.noun} did not {what} within {limit:.0f} s "
                 "(an endless loop or a blocking call at import or in the lifespan?)"
             ) from None
         if not line:

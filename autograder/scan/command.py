@@ -6,10 +6,16 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from autograder.run.interpreter import Interpreter
 
 EPILOG = """\
 TARGET is a file (app.py, or app.py:attribute) or uvicorn's module:attribute form
-(shop.main:app, found from the current directory).
+(shop.main:app, found from the current directory or --app-dir; with --factory,
+shop.main:create_app). The app runs with its own environment: --python, or a .venv
+beside it or in the current folder; nothing is installed into it.
 --requests FILE: JSON (a list of objects) or JSON lines, one request each:
   {"method": "GET", "path": "/books/42?full=true", "json": {...}, "headers": {...},
    "route": "/books/{book_id}"}   (only path is required; see docs/scan.md)
@@ -38,6 +44,33 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="a setting for the app's environment (repeatable)",
     )
     p.add_argument("--env-file", type=Path, metavar="FILE", help="KEY=VALUE lines (a .env file)")
+    p.add_argument(
+        "--python",
+        type=Path,
+        metavar="PATH",
+        help="serve the app with this interpreter, its own environment (default: a .venv "
+        "beside the app or in the current folder, else the scanner's own)",
+    )
+    p.add_argument(
+        "--share",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="a folder outside the app's that it reads (scripts, data), shown read-only "
+        "in its sandbox (repeatable)",
+    )
+    p.add_argument(
+        "--factory",
+        action="store_true",
+        help="TARGET names a function that makes the app (uvicorn's --factory)",
+    )
+    p.add_argument(
+        "--app-dir",
+        type=Path,
+        metavar="DIR",
+        help="find module:attribute under DIR (uvicorn's --app-dir; src for a src layout)",
+    )
     p.add_argument("--requests", type=Path, metavar="FILE", help="requests you write (see below)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--html", type=Path, metavar="PATH", help="write an HTML report with timelines")
@@ -83,11 +116,15 @@ def main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.html is not None and not args.html.parent.is_dir():
         parser.error(f"--html: no such folder: {args.html.parent}")
     try:
-        target = parse_target(args.target)
+        target = parse_target(args.target, app_dir=args.app_dir, factory=args.factory)
         env = parse_env(args.env, args.env_file)
         written = userfile.load(args.requests) if args.requests else []
     except UsageError as exc:
         parser.error(str(exc))
+    for folder in args.share:
+        if not folder.is_dir():
+            parser.error(f"--share: no such folder: {folder}")
+    python = _interpreter(args.python, target.root, parser)
     options = Options(
         concurrency=args.concurrency,
         unsafe=args.unsafe,
@@ -95,6 +132,8 @@ def main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         openapi_path=args.openapi,
         env=env,
         written=tuple(written),
+        python=python,
+        shared=tuple(str(d.resolve()) for d in args.share),
     )
     result = scan_blocking(target, options)
     if args.html is not None:
@@ -106,3 +145,24 @@ def main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if args.html is not None:
             print(f"HTML report: {args.html}", file=sys.stderr)
     return 0 if result.all_fine else 1
+
+
+def _interpreter(
+    given: Path | None, root: Path, parser: argparse.ArgumentParser
+) -> Interpreter | None:
+    """The interpreter ``--python`` names, or the project's ``.venv``; None: the scanner's."""
+    from autograder.run import interpreter
+
+    path = given or interpreter.project_venv(root, Path.cwd())
+    if path is None:
+        return None
+    try:
+        found = interpreter.probe(path)
+    except interpreter.Unusable as exc:
+        default = "" if given else " (found as the project's .venv; pass --python to choose)"
+        parser.error(f"{exc}{default}")
+    print(
+        f"serving the app with {path} (Python {found.version_text}, uvicorn {found.uvicorn})",
+        file=sys.stderr,
+    )
+    return found

@@ -21,6 +21,7 @@ from autograder.measure.load import Request
 from autograder.measure.session import Session
 from autograder.run import runner
 from autograder.run.handles import SubmissionFailed
+from autograder.run.interpreter import Interpreter
 from autograder.scan import openapi, userfile
 from autograder.scan.classify import classify
 from autograder.scan.measure import Measured, measure
@@ -87,6 +88,8 @@ class Options:
     openapi_path: str = "/openapi.json"
     env: dict[str, str] = field(default_factory=dict)
     written: tuple[Plan, ...] = ()
+    python: Interpreter | None = None  # the app's own environment (None: the scanner's)
+    shared: tuple[str, ...] = ()  # folders outside the app's that it reads
 
 
 async def scan(target: Target, options: Options) -> ScanResult:
@@ -102,7 +105,9 @@ async def scan(target: Target, options: Options) -> ScanResult:
                 target.file,
                 env=options.env,
                 harness_args=target.harness_args(),
-                reachable=(str(target.root),),
+                reachable=(str(target.root), *options.shared),
+                python=options.python,
+                noun="the app",
             ) as run:
                 session = Session(run)
                 if queue is None:
@@ -118,7 +123,7 @@ async def scan(target: Target, options: Options) -> ScanResult:
                         log.info("starting the app afresh after %s", restarted_for)
                         break
         except (SubmissionFailed, RuntimeError) as exc:
-            message = explain_start_failure(str(exc), options.env)
+            message = explain_start_failure(str(exc), options.env, options.python)
             if queue is None:
                 result.error = message
                 break
@@ -220,8 +225,27 @@ _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _KEY_ERROR = re.compile(r"KeyError: '([A-Za-z_][A-Za-z0-9_]*)'")
 
 
-def explain_start_failure(message: str, env: dict[str, str]) -> str:
-    """Name the setting an import failed for, when the traceback says it read one."""
+def explain_start_failure(
+    message: str, env: dict[str, str], python: Interpreter | None = None
+) -> str:
+    """Say what to do: the setting an import failed for, when the traceback says it read
+    one; the environment a missing package points to; the server the app could not reach."""
+    missing_module = _NO_MODULE.search(message)
+    if missing_module:
+        used = python.executable if python else "the scanner's own Python"
+        return (
+            f"the app imports {missing_module.group(1)!r}, which {used} does not have: serve it "
+            "with its own environment (--python PATH/TO/.venv/bin/python; a .venv beside the "
+            f"app or in the current folder is used by default)\n{message}"
+        )
+    server = unreachable_server(message, env)
+    if server:
+        return (
+            f"the app could not reach {server}: the scan serves it with no network but its "
+            "own test servers, so a database or broker outside is out of reach. Give it one "
+            "it can reach from inside (an embedded one, e.g. --env DATABASE_URL=sqlite:///scan.db, "
+            f"or settings that skip the connection at start-up)\n{message}"
+        )
     match = _KEY_ERROR.search(message)
     if match and "environ" in message and match.group(1) not in env:
         name = match.group(1)
@@ -248,6 +272,55 @@ def explain_start_failure(message: str, env: dict[str, str]) -> str:
                 f"FILE\n{message}"
             )
     return message
+
+
+# The ports and URL schemes of the servers apps most often need at start-up.
+SERVERS = {
+    5432: "PostgreSQL",
+    3306: "MySQL",
+    6379: "Redis",
+    27017: "MongoDB",
+    5672: "RabbitMQ",
+    9092: "Kafka",
+    11211: "memcached",
+    9200: "Elasticsearch",
+}
+SCHEMES = {
+    "postgres": "PostgreSQL",
+    "mysql": "MySQL",
+    "mariadb": "MySQL",
+    "redis": "Redis",
+    "rediss": "Redis",
+    "mongodb": "MongoDB",
+    "amqp": "RabbitMQ",
+    "kafka": "Kafka",
+}
+_NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
+_REFUSED = re.compile(
+    r"(ConnectionRefusedError|OperationalError|ConnectionError|Connect call failed|"
+    r"Connection refused|could not connect|Network is unreachable|Name or service not known|"
+    r"Temporary failure in name resolution|nodename nor servname)",
+    re.IGNORECASE,
+)
+
+
+def unreachable_server(message: str, env: dict[str, str]) -> str | None:
+    """The server a start-up failure says the app could not connect to, by the port in
+    the message or the scheme of a URL among its settings; None if it says no such thing."""
+    if not _REFUSED.search(message):
+        return None
+    for port in re.findall(r"\b(?:port |:|, )(\d{2,5})\b", message):
+        if int(port) in SERVERS:
+            return f"{SERVERS[int(port)]} (port {port})"
+    for scheme in re.findall(r"\b([a-z][a-z0-9+]*)://", message):
+        base = scheme.split("+")[0]
+        if base in SCHEMES:
+            return SCHEMES[base]
+    for key, value in env.items():
+        base = value.split("://", 1)[0].split("+")[0].lower() if "://" in value else ""
+        if base in SCHEMES:
+            return f"{SCHEMES[base]} ({key})"
+    return "a server over the network"
 
 
 async def _main(target: Target, options: Options) -> ScanResult:

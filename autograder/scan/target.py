@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 _MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
@@ -33,11 +33,14 @@ class Target:
     root: Path
     attribute: str
     module: str | None = None
+    factory: bool = False  # uvicorn's --factory: the attribute is called to make the app
 
     def harness_args(self) -> tuple[str, ...]:
         args = ["--attr", self.attribute, "--watch", str(self.root), "--tokens"]
         if self.module:
             args += ["--module", self.module, "--app-dir", str(self.root)]
+        if self.factory:
+            args.append("--factory")
         return tuple(args)
 
     def relative(self, path: str) -> str:
@@ -48,9 +51,18 @@ class Target:
             return os.path.basename(path)
 
 
-def parse_target(spec: str, *, cwd: Path | None = None) -> Target:
-    """``app.py``, ``app.py:attr`` or ``package.module:attr``; raise :class:`UsageError`."""
+def parse_target(
+    spec: str, *, cwd: Path | None = None, app_dir: Path | None = None, factory: bool = False
+) -> Target:
+    """``app.py``, ``app.py:attr`` or ``package.module:attr`` (the module found under
+    ``app_dir``, uvicorn's ``--app-dir``: ``src`` in a src layout; the current directory by
+    default); ``factory``: the attribute makes the app. Raise :class:`UsageError`."""
     cwd = (cwd or Path.cwd()).resolve()
+    target = _parse(spec, cwd, (cwd / app_dir).resolve() if app_dir is not None else cwd)
+    return replace(target, factory=factory)
+
+
+def _parse(spec: str, cwd: Path, search: Path) -> Target:
     where, sep, attribute = spec.rpartition(":")
     if not sep:
         where, attribute = spec, "app"
@@ -67,13 +79,23 @@ def parse_target(spec: str, *, cwd: Path | None = None) -> Target:
         )
     if not _MODULE.match(where):
         raise UsageError(f"{spec!r}: {where!r} is not a module name")
+    if not search.is_dir():
+        raise UsageError(f"--app-dir: no such folder: {search}")
     parts = where.split(".")
-    for candidate in (cwd.joinpath(*parts).with_suffix(".py"), cwd.joinpath(*parts, "__init__.py")):
+    for candidate in (
+        search.joinpath(*parts).with_suffix(".py"),
+        search.joinpath(*parts, "__init__.py"),
+    ):
         if candidate.is_file():
-            return Target(spec, candidate, cwd, attribute, module=where)
+            return Target(spec, candidate, search, attribute, module=where)
+    hint = (
+        " (a src layout? pass --app-dir src)"
+        if search == cwd and (cwd / "src" / parts[0]).exists()
+        else ""
+    )
     raise UsageError(
-        f"no module {where!r} under {cwd} (the module:attribute form is read from the current "
-        "directory, as uvicorn does)"
+        f"no module {where!r} under {search} (the module:attribute form is read from the "
+        f"current directory, or --app-dir, as uvicorn does){hint}"
     )
 
 
