@@ -287,6 +287,7 @@ SERVERS = {
 }
 SCHEMES = {
     "postgres": "PostgreSQL",
+    "postgresql": "PostgreSQL",
     "mysql": "MySQL",
     "mariadb": "MySQL",
     "redis": "Redis",
@@ -309,7 +310,7 @@ def unreachable_server(message: str, env: dict[str, str]) -> str | None:
     the message or the scheme of a URL among its settings; None if it says no such thing."""
     if not _REFUSED.search(message):
         return None
-    for port in re.findall(r"\b(?:port |:|, )(\d{2,5})\b", message):
+    for port in re.findall(r"(?:port |:|, )(\d{2,5})\b", message):
         if int(port) in SERVERS:
             return f"{SERVERS[int(port)]} (port {port})"
     for scheme in re.findall(r"\b([a-z][a-z0-9+]*)://", message):
