@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from autograder.run.interpreter import Interpreter
 
+from autograder.scan import formats
+
 EPILOG = """\
 TARGET is a file (app.py, or app.py:attribute) or uvicorn's module:attribute form
 (shop.main:app, found from the current directory or --app-dir; with --factory,
@@ -20,8 +22,9 @@ beside it or in the current folder; nothing is installed into it.
   {"method": "GET", "path": "/books/42?full=true", "json": {...}, "headers": {...},
    "route": "/books/{book_id}"}   (only path is required; see docs/scan.md)
 Verdicts: fine, blocks-loop, serialised, pool-queued, errors, skipped.
-Exit status: 0 every route measured is fine, 1 any is not (or the app cannot be served),
-2 usage error."""
+Exit status: 0 no route got a verdict of --fail-on (by default: every route measured is
+fine), 1 one did or the app cannot be served (even with --fail-on none), 2 usage error.
+--fail-on blocks-loop fails on a blocked loop only; skipped fails only when named."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -74,6 +77,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--requests", type=Path, metavar="FILE", help="requests you write (see below)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--html", type=Path, metavar="PATH", help="write an HTML report with timelines")
+    p.add_argument("--sarif", type=formats.output_path, metavar="PATH", help="write SARIF 2.1.0")
+    p.add_argument("--junit", type=formats.output_path, metavar="PATH", help="write JUnit XML")
+    p.add_argument(
+        "--fail-on",
+        type=formats.parse_fail_on,
+        default=frozenset(formats.NOT_FINE),
+        metavar="VERDICTS",
+        help="verdicts that give exit status 1, comma-separated, or none "
+        "(default: all but fine and skipped)",
+    )
     p.add_argument(
         "-n",
         "--concurrency",
@@ -138,13 +151,21 @@ def main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     result = scan_blocking(target, options)
     if args.html is not None:
         report.write_html(result, args.html)
+    if args.sarif is not None:
+        # Paths from where CI runs (the repository's top), when the app lies under it.
+        under = target.root.is_relative_to(Path.cwd().resolve())
+        prefix = str(target.root.relative_to(Path.cwd().resolve())) if under else ""
+        sarif = formats.sarif(result, app_file=target.relative(str(target.file)), prefix=prefix)
+        args.sarif.write_text(json.dumps(sarif, indent=2) + "\n")
+    if args.junit is not None:
+        args.junit.write_text(formats.junit(result))
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:
         print(report.table(result))
         if args.html is not None:
             print(f"HTML report: {args.html}", file=sys.stderr)
-    return 0 if result.all_fine else 1
+    return formats.exit_status(result, args.fail_on)
 
 
 def _interpreter(
