@@ -39,7 +39,11 @@ def _with_extras(specs: list[str]) -> list[str]:
 def test_environment_yml_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     wanted = _names(
-        _with_extras(project["project"]["dependencies"] + project["dependency-groups"]["dev"])
+        _with_extras(
+            project["project"]["dependencies"]
+            + project["project"]["optional-dependencies"]["course"]
+            + project["dependency-groups"]["dev"]
+        )
     )
     listed = []
     in_deps = False

@@ -1,4 +1,4 @@
-"""The project installed the way a pip user installs it (``pip install -e .``, no dev group)
+"""The project installed the way a pip user installs it (``pip install -e ".[course]"``, no dev group)
 imports everything the notebooks, their helpers and apps, the answers, the solutions and
 the engine import, and the async database section runs.
 
@@ -95,7 +95,7 @@ def test_a_pip_style_install_imports_the_whole_course(tmp_path: Path):
         return done
 
     run(UV, "venv", "--quiet", "--python", sys.executable, venv)
-    run(UV, "pip", "install", "--quiet", "--python", python, "-e", ROOT)
+    run(UV, "pip", "install", "--quiet", "--python", python, "-e", f"{ROOT}[course]")
     dev_only = run(python, "-c", "import importlib.util as u; print(u.find_spec('pytest'))")
     assert dev_only.stdout.strip() == "None", "the dev group came with the install"
 
@@ -111,3 +111,35 @@ def test_a_pip_style_install_imports_the_whole_course(tmp_path: Path):
     run(python, "-c", ASYNC_SESSION)
     helped = run(python, "-m", "autograder", "--help", cwd=tmp_path)
     assert "grade" in helped.stdout
+
+
+SCANNER_ONLY = """
+import importlib.util, sys
+for name in ("jupyterlab", "nbgrader", "ipykernel", "jupytext"):
+    assert importlib.util.find_spec(name) is None, name + " came with the scanner"
+import autograder.scan.command, autograder.scan.run, autograder.scan.formats, autograder.grade
+"""
+
+
+def test_the_scanner_installs_without_the_course(tmp_path: Path):
+    """A team that scans its service installs the engine alone: no JupyterLab, no nbgrader."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    venv = tmp_path / "venv"
+    python = venv / "bin" / "python"
+    for argv in (
+        [UV, "venv", "--quiet", "--python", sys.executable, venv],
+        [UV, "pip", "install", "--quiet", "--python", python, ROOT],
+        [python, "-c", SCANNER_ONLY],
+        [python, "-m", "autograder", "scan", "--help"],
+    ):
+        done = subprocess.run(
+            [str(a) for a in argv],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+        assert done.returncode == 0, f"{argv}:\n{done.stdout}\n{done.stderr}"
+    assert "--python" in done.stdout and "--sarif" in done.stdout
