@@ -60,10 +60,10 @@ class _Pinned:
         self.with_probe = with_probe
         self.executor_class = ThreadPoolExecutor
         self.loop_factory = asyncio.SelectorEventLoop
-        self.run = _run_on(self.loop_factory)
+        self.run = run_on(self.loop_factory)
 
 
-def _run_on(loop_factory: Any) -> Any:
+def run_on(loop_factory: Any) -> Any:
     """Run a coroutine to its end on a loop of ``loop_factory``'s (``asyncio.Runner``
     before Python 3.11 had it: the app's own interpreter may be 3.10)."""
     runner_class = getattr(asyncio, "Runner", None)

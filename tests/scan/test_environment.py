@@ -109,7 +109,7 @@ def test_the_harness_runs_on_python_3_10(monkeypatch):
     async def work() -> None:
         seen.append(type(asyncio.get_running_loop()).__name__)
 
-    serve._run_on(asyncio.SelectorEventLoop)(work())
+    serve.run_on(asyncio.SelectorEventLoop)(work())
     assert seen == ["_UnixSelectorEventLoop"]
 
 
