@@ -104,6 +104,8 @@ class Run:
     python: str | None = None  # the app's own interpreter (scan; None: the engine's)
     runtime: tuple[str, ...] = ()  # that interpreter's folders, shown read-only as they are
     noun: str = "the submission"  # what messages call the app ("the app" for a scan)
+    network: bool = False  # the machine's network stays reachable (scan --network only)
+    app_cwd: str | None = None  # where the app runs, if not its home (scan: where uvicorn would)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)  # cancelled when it stops
     # A restartable run (``restart.py``): the grader's end of the supervisor's command
     # socket, and the harness's present status stream (fed EOF when the app exits).

@@ -74,6 +74,8 @@ async def running(
     workers: int = 1,
     python: Interpreter | None = None,
     noun: str = "the submission",
+    network: bool = False,
+    cwd: str | None = None,
 ) -> AsyncIterator[Run]:
     """Serve ``app_file`` beside fresh dependency servers; always stop and clean up.
 
@@ -84,7 +86,9 @@ async def running(
     may crash it and start it again (``restart.py``).
     ``workers`` > 1 serves it with uvicorn's multi-process supervisor (``harness/workers.py``);
     ``python``: the app's own interpreter (``interpreter.py``), shown read-only in the
-    sandbox, the engine's by default; ``noun``: what messages call the app.
+    sandbox, the engine's by default; ``noun``: what messages call the app; ``network``:
+    the machine's network stays reachable (a scan's opt-in; never for a submission);
+    ``cwd``: the app's working directory (one of ``reachable``), its home by default.
     Raises :class:`SubmissionFailed` when the submission cannot serve.
     """
     if workers < 1:  # before the run's folder exists: nothing to clean up
@@ -95,6 +99,8 @@ async def running(
     run.reachable = tuple(reachable)
     run.restartable = restartable
     run.noun = noun
+    run.network = network
+    run.app_cwd = cwd
     if python is not None:
         run.python, run.runtime = python.executable, python.paths
     try:

@@ -108,6 +108,7 @@ def _spec(
         nproc=conf.task_limit,
         cgroup_fds=cgroup_fds,
         restart_fd=restart_fd,
+        app_cwd=run.app_cwd,
     )
 
 
@@ -127,6 +128,7 @@ def sandbox_prefix(run: Run, view: files.View) -> list[str]:
         writable=[str(run.workdir), *writable],
         etc=etc,
         copies=view.copies,
+        network=run.network,
     )
 
 

@@ -103,14 +103,18 @@ def command(
     writable: list[str],
     etc: Path | None,
     copies: Mapping[str, str] | None = None,
+    network: bool = False,
 ) -> list[str]:
     """The bubblewrap prefix: the view (the runtime and harness are always in it) and the
     namespaces. The command that follows becomes the namespace's init (``--as-pid-1``):
     when it dies the kernel kills every process in the namespace, and signals sent to it
     from inside are ignored. ``copies``: a read-only path shown from a copy on the host
-    (``readable_copy.py``), not from itself."""
+    (``readable_copy.py``), not from itself. ``network``: keep the machine's network (a
+    scan of one's own service that needs a database on it); a graded submission never."""
     args = [bwrap, "--die-with-parent", "--new-session", "--as-pid-1"]
-    args += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
+    args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts"]
+    if not network:
+        args.append("--unshare-net")
     if as_root:
         args += ["--cap-drop", "ALL"]
         for cap in ROOT_CAPS:

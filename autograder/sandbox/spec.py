@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 class SandboxSpec:
     control_fd: int  # the supervisor reports ports, the app's pid and exit status here
     workdir: str  # the run's directory (the grader's)
-    home: str  # the submission's working directory (its own)
+    home: str  # the submission's home (its own, writable)
     deps_argv: tuple[str, ...]  # the dependency servers' command (their sockets are added)
     deps_env: dict[str, str]
     deps_log: str  # the dependency servers' stderr
@@ -33,6 +33,7 @@ class SandboxSpec:
     # A restartable run: the grader's end of a socket pair on which it asks the supervisor
     # to signal the submission or start it again (``sandbox/restarts.py``).
     restart_fd: int | None = None
+    app_cwd: str | None = None  # the app's working directory, if not ``home`` (a scan's)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))

@@ -82,7 +82,8 @@ def _confine(spec: SandboxSpec) -> None:
         os.setgroups([])
         os.setgid(spec.uid)
         os.setuid(spec.uid)
-    os.chdir(spec.home)  # as its own uid: as root the supervisor may not enter it
+    # As its own uid: as root the supervisor may not enter its home.
+    os.chdir(spec.app_cwd or spec.home)
 
 
 def supervise(spec: SandboxSpec) -> int:

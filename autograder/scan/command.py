@@ -64,6 +64,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "in its sandbox (repeatable)",
     )
     p.add_argument(
+        "--network",
+        action="store_true",
+        help="let the app reach this machine's network (its database or an API on "
+        "localhost); without it the app reaches nothing but the scan's own test servers",
+    )
+    p.add_argument(
         "--factory",
         action="store_true",
         help="TARGET names a function that makes the app (uvicorn's --factory)",
@@ -147,6 +153,7 @@ def main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         written=tuple(written),
         python=python,
         shared=tuple(str(d.resolve()) for d in args.share),
+        network=args.network,
     )
     result = scan_blocking(target, options)
     if args.html is not None:

@@ -90,6 +90,7 @@ class Options:
     written: tuple[Plan, ...] = ()
     python: Interpreter | None = None  # the app's own environment (None: the scanner's)
     shared: tuple[str, ...] = ()  # folders outside the app's that it reads
+    network: bool = False  # the machine's network stays reachable (its database, an API)
 
 
 async def scan(target: Target, options: Options) -> ScanResult:
@@ -105,9 +106,11 @@ async def scan(target: Target, options: Options) -> ScanResult:
                 target.file,
                 env=options.env,
                 harness_args=target.harness_args(),
-                reachable=(str(target.root), *options.shared),
+                reachable=(str(target.root), *target.cwd_folder(), *options.shared),
                 python=options.python,
                 noun="the app",
+                network=options.network,
+                cwd=target.cwd,
             ) as run:
                 session = Session(run)
                 if queue is None:
@@ -238,13 +241,19 @@ def explain_start_failure(
             "with its own environment (--python PATH/TO/.venv/bin/python; a .venv beside the "
             f"app or in the current folder is used by default)\n{message}"
         )
+    if _READ_ONLY.search(message):
+        return (
+            "the app writes into a folder the scan shows read-only (its own files are, so "
+            "a scan changes nothing of them): point the setting that names that path at "
+            f"the run's own writable folder, e.g. --env LOG_DIR=/tmp/logs\n{message}"
+        )
     server = unreachable_server(message, env)
     if server:
         return (
             f"the app could not reach {server}: the scan serves it with no network but its "
-            "own test servers, so a database or broker outside is out of reach. Give it one "
-            "it can reach from inside (an embedded one, e.g. --env DATABASE_URL=sqlite:///scan.db, "
-            f"or settings that skip the connection at start-up)\n{message}"
+            "own test servers, unless asked: pass --network to let it reach the machine's "
+            "(its database on localhost), or give it an embedded one (e.g. --env "
+            f"DATABASE_URL=sqlite:///scan.db)\n{message}"
         )
     match = _KEY_ERROR.search(message)
     if match and "environ" in message and match.group(1) not in env:
@@ -296,6 +305,7 @@ SCHEMES = {
     "amqp": "RabbitMQ",
     "kafka": "Kafka",
 }
+_READ_ONLY = re.compile(r"(PermissionError: \[Errno 13\]|Read-only file system)")
 _NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
 _REFUSED = re.compile(
     r"(ConnectionRefusedError|OperationalError|ConnectionError|Connect call failed|"

@@ -34,6 +34,13 @@ class Target:
     attribute: str
     module: str | None = None
     factory: bool = False  # uvicorn's --factory: the attribute is called to make the app
+    # Where uvicorn would run the app: the folder the module form was typed in (an app may
+    # read files by relative paths: static/, templates/); None for the file form.
+    cwd: str | None = None
+
+    def cwd_folder(self) -> tuple[str, ...]:
+        """The working directory, when the sandbox must show it beside the app's root."""
+        return (self.cwd,) if self.cwd and self.cwd != str(self.root) else ()
 
     def harness_args(self) -> tuple[str, ...]:
         args = ["--attr", self.attribute, "--watch", str(self.root), "--tokens"]
@@ -59,7 +66,7 @@ def parse_target(
     default); ``factory``: the attribute makes the app. Raise :class:`UsageError`."""
     cwd = (cwd or Path.cwd()).resolve()
     target = _parse(spec, cwd, (cwd / app_dir).resolve() if app_dir is not None else cwd)
-    return replace(target, factory=factory)
+    return replace(target, factory=factory, cwd=str(cwd) if target.module else None)
 
 
 def _parse(spec: str, cwd: Path, search: Path) -> Target:
