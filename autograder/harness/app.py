@@ -69,7 +69,7 @@ def capture_logging(report: Channel) -> None:
                     exc = record.exc_info[1]
                     last_error[:] = [f"{type(exc).__name__}: {exc}"]
                 elif message.strip():
-                    last_error[:] = [message.strip().splitlines()[-1]]
+                    last_error[:] = [_exception_line(message)]
             report(
                 {
                     "kind": "log",
@@ -83,6 +83,19 @@ def capture_logging(report: Channel) -> None:
         original(self, record)
 
     logging.Logger.callHandlers = call_handlers  # type: ignore[method-assign]
+
+
+def _exception_line(text: str) -> str:
+    """The line of a logged traceback that names the exception (``sqlalchemy.exc.
+    OperationalError: ...``), not the notes printed after it; else its last line."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    for line in reversed(lines):
+        head = line.split(":", 1)[0]
+        if ":" in line and " " not in head and head.rsplit(".", 1)[-1].endswith(
+            ("Error", "Exception", "Exit", "Interrupt", "Failure")
+        ):
+            return line
+    return lines[-1]
 
 
 def import_file(path: str) -> Any:

@@ -150,7 +150,13 @@ async def _serve(
         if counter is not None:
             counter.cancel()
     if not server.started:
-        status({"event": "error", "message": "uvicorn stopped before serving"})
+        status(
+            {
+                "event": "error",
+                "message": "uvicorn stopped before serving"
+                + (f": {last_error[0]}" if last_error else ""),
+            }
+        )
 
 
 def _positive(text: str) -> int:

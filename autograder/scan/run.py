@@ -305,7 +305,7 @@ SCHEMES = {
     "amqp": "RabbitMQ",
     "kafka": "Kafka",
 }
-_READ_ONLY = re.compile(r"(PermissionError: \[Errno 13\]|Read-only file system)")
+_READ_ONLY = re.compile(r"(PermissionError: \[Errno 13\]|Read-only file system|readonly database)")
 _NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
 _REFUSED = re.compile(
     r"(ConnectionRefusedError|OperationalError|ConnectionError|Connect call failed|"
