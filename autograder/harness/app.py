@@ -156,9 +156,11 @@ def with_probe(app: Any) -> Any:
     return probed
 
 
-def _owned(filename: str, path: str) -> bool:
+def owned(filename: str, path: str) -> bool:
     """``filename`` is the submission's: ``path`` itself, or a file under the directory
-    ``path`` that is not an installed package."""
+    ``path`` that is not an installed package (nor code made at run time: ``<string>``)."""
+    if filename.startswith("<"):
+        return False
     filename = os.path.abspath(filename)
     if filename == path:
         return True
@@ -169,5 +171,5 @@ def _owned(filename: str, path: str) -> bool:
 
 def app_traceback(exc: BaseException, path: str) -> str:
     """The traceback's frames in the submission only: the harness's are noise to a student."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if _owned(f.filename, path)]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if owned(f.filename, path)]
     return "".join(traceback.format_list(frames)) + "".join(traceback.format_exception_only(exc))

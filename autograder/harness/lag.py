@@ -103,7 +103,7 @@ class LagMonitor:
                 innermost = (
                     f"{os.path.basename(code.co_filename)}:{frame.f_lineno} in {code.co_name}"
                 )
-            if self.watched_file and self._watched(code.co_filename):
+            if self.watched_file and self.watches(code.co_filename):
                 return {
                     "line": frame.f_lineno,
                     "func": code.co_name,
@@ -113,9 +113,12 @@ class LagMonitor:
             frame = frame.f_back
         return {"line": None, "func": None, "innermost": innermost}
 
-    def _watched(self, filename: str) -> bool:
+    def watches(self, filename: str) -> bool:
         """The watched file, or (a directory watched: ``scan``) any file under it that is
-        not an installed package's."""
+        not an installed package's. Code made at run time (``<string>``, ``<frozen ...>``)
+        names no file: never the app's, whatever its working directory."""
+        if filename.startswith("<"):
+            return False
         real = self._real(filename)
         if real == self.watched_file:
             return True

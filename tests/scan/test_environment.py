@@ -200,3 +200,16 @@ def test_a_wrong_interpreter_is_a_usage_error(tmp_path):
     bare = make_venv(tmp_path / "bare", with_course_packages=False)
     code, _, err = scan("--python", str(bare), "app.py", cwd=tmp_path)
     assert code == 2 and "has no uvicorn" in err and "usage:" in err
+
+
+def test_code_made_at_run_time_is_never_the_apps_own(tmp_path, monkeypatch):
+    """The module form runs the app in its own folder: ``<string>`` (SQLAlchemy's generated
+    functions) and ``<frozen runpy>`` must not resolve to files of the app there."""
+    from autograder.harness import app
+    from autograder.harness.lag import LagMonitor
+
+    monkeypatch.chdir(tmp_path)
+    monitor = LagMonitor(str(tmp_path), lambda record: None)
+    assert not monitor.watches("<string>") and not monitor.watches("<frozen runpy>")
+    assert monitor.watches(str(tmp_path / "svc" / "main.py"))
+    assert not app.owned("<string>", str(tmp_path))
