@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import ast
 import asyncio
-import json
-import os
 import subprocess
 import sys
 import sysconfig
@@ -21,8 +19,9 @@ from autograder.run import interpreter
 from autograder.scan.run import explain_start_failure, unreachable_server
 from autograder.scan.target import UsageError, parse_target
 from tests.conftest import ROOT
+from tests.scan.cli import scan_json
 
-SERVICE = '''\
+SERVICE = """\
 import time
 
 import only_in_its_env  # a package of the service's own environment, not the scanner's
@@ -42,7 +41,7 @@ def create_app() -> FastAPI:
         return {}
 
     return app
-'''
+"""
 
 
 def make_venv(where: Path, *, with_course_packages: bool = True) -> Path:
@@ -64,17 +63,9 @@ def make_venv(where: Path, *, with_course_packages: bool = True) -> Path:
     return python
 
 
-def scan(*args: str, cwd: Path, wait_at_most: float = 150) -> tuple[int, dict, str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "autograder", "scan", *args, "--json"],
-        capture_output=True,
-        text=True,
-        timeout=wait_at_most,
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    return done.returncode, json.loads(done.stdout) if done.stdout else {}, done.stderr
+def scan(*args: str, cwd: Path) -> tuple[int, dict, str]:
+    code, out, err, _ = scan_json(*args, cwd=cwd)
+    return code, out, err
 
 
 # -- fast ----------------------------------------------------------------------------------
@@ -140,7 +131,11 @@ def test_factory_and_app_dir_forms(tmp_path):
             {"DATABASE_URL": "postgresql+asyncpg://u@db/app"},
             "PostgreSQL (DATABASE_URL)",
         ),
-        ("redis.exceptions.ConnectionError: Error 111 connecting to localhost:6379", {}, "Redis (port 6379)"),
+        (
+            "redis.exceptions.ConnectionError: Error 111 connecting to localhost:6379",
+            {},
+            "Redis (port 6379)",
+        ),
         ("ValueError: bad config", {}, None),
     ],
 )
@@ -186,7 +181,12 @@ def test_a_service_in_its_own_venv_src_layout_factory_and_private_folder(tmp_pat
 
     # The scanner's own interpreter lacks the service's package: the answer says what to do.
     code, out, _ = scan(
-        "--python", sys.executable, "--factory", "--app-dir", "src", "svc.main:create_app",
+        "--python",
+        sys.executable,
+        "--factory",
+        "--app-dir",
+        "src",
+        "svc.main:create_app",
         cwd=home,
     )
     assert code == 1 and out["routes"] == []

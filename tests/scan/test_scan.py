@@ -9,13 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +27,7 @@ from autograder.scan.openapi import Plan, Unfillable
 from autograder.scan.run import explain_start_failure
 from autograder.scan.target import UsageError, parse_env, parse_target
 from tests.conftest import ROOT, run_cli
+from tests.scan.cli import scan_json
 
 APPS = ROOT / "tests" / "scan_apps"
 
@@ -316,18 +313,9 @@ def test_usage_errors_exit_2_and_start_nothing(args, reason):
 
 
 def _scan(*args: str, cwd: Path = ROOT, wait_at_most: float = 150) -> tuple[int, dict, float]:
-    t0 = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "autograder", "scan", *args, "--json"],
-        capture_output=True,
-        text=True,
-        timeout=wait_at_most,
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    assert done.stdout, done.stderr
-    return done.returncode, json.loads(done.stdout), time.monotonic() - t0
+    code, out, err, took = scan_json(*args, cwd=cwd, wait_at_most=wait_at_most)
+    assert out, err
+    return code, out, took
 
 
 @contextlib.contextmanager
