@@ -69,7 +69,7 @@ def capture_logging(report: Channel) -> None:
                     exc = record.exc_info[1]
                     last_error[:] = [f"{type(exc).__name__}: {exc}"]
                 elif message.strip():
-                    last_error[:] = [_exception_line(message)]
+                    last_error[:] = [exception_line(message)]
             report(
                 {
                     "kind": "log",
@@ -85,7 +85,7 @@ def capture_logging(report: Channel) -> None:
     logging.Logger.callHandlers = call_handlers  # type: ignore[method-assign]
 
 
-def _exception_line(text: str) -> str:
+def exception_line(text: str) -> str:
     """The line of a logged traceback that names the exception (``sqlalchemy.exc.
     OperationalError: ...``), not the notes printed after it; else its last line."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]

@@ -53,6 +53,7 @@ class Summary:
     died: str | None = None  # the app's process died: how
     tokens_peak: int | None = None  # thread tokens in use (reported from inside)
     tokens_total: int | None = None
+    logged_error: str | None = None  # the exception the app logged (explains a 5xx)
 
     @property
     def slowdown(self) -> float | None:
@@ -75,7 +76,8 @@ def classify(s: Summary) -> tuple[str, str]:
             )
         return "errors", f"no answer alone: {s.alone_error} (the event loop stayed free: it hangs)"
     if s.alone_status is not None and s.alone_status >= 500:
-        return "errors", f"answers {s.alone_status} even alone"
+        logged = f": the app logged {s.logged_error}" if s.logged_error else ""
+        return "errors", f"answers {s.alone_status} even alone{logged}"
     if loop_blocked:
         return "blocks-loop", (
             f"the event loop was blocked for up to {_ms(lag)} ({s.late_probes} probes late): "

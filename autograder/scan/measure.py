@@ -16,7 +16,7 @@ from typing import Any
 
 import psutil
 
-from autograder.harness.app import PROBE_PATH
+from autograder.harness.app import PROBE_PATH, exception_line
 from autograder.measure import load
 from autograder.measure.load import Request, Response
 from autograder.measure.session import Session
@@ -153,7 +153,8 @@ def _summarise(
         if answered and best is not None and burst_started is not None:
             span = max(r.end for r in answered if r.end is not None) - burst_started
             parallelism = min(len(answered) * best / span, float(len(burst))) if span > 0 else None
-    tokens = tokens_in_window(run.report(), *window)
+    report = run.report()
+    tokens = tokens_in_window(report, *window)
     return Summary(
         alone=best,
         alone_status=last.status if last is not None else None,
@@ -170,7 +171,19 @@ def _summarise(
         died=died,
         tokens_peak=tokens[0],
         tokens_total=tokens[1],
+        logged_error=logged_error(report, *window),
     )
+
+
+def logged_error(report: list[dict[str, Any]], since: float, until: float) -> str | None:
+    """The exception of the last ERROR the app logged during the window (uvicorn logs an
+    unhandled one with its traceback): what a 500 was."""
+    errors = [
+        r["message"]
+        for r in report
+        if r.get("kind") == "log" and r.get("levelno", 0) >= 40 and since <= r["t"] <= until
+    ]
+    return exception_line(errors[-1]) if errors else None
 
 
 def tokens_in_window(

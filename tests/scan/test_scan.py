@@ -560,7 +560,9 @@ def test_thread_tokens_in_use_during_a_route_not_the_previous_one():
     # the previous route released its 20 tokens 3 ms into this one's window
     assert tokens_in_window([rec(1.0, 20), rec(10.003, 0)], 10.0, 12.0) == (0, 40)
     # a route that borrows them all
-    assert tokens_in_window([rec(1.0, 0), rec(10.5, 12), rec(10.6, 40), rec(11.0, 0)], 10.0, 12.0) == (
+    assert tokens_in_window(
+        [rec(1.0, 0), rec(10.5, 12), rec(10.6, 40), rec(11.0, 0)], 10.0, 12.0
+    ) == (
         40,
         40,
     )
@@ -594,3 +596,27 @@ def test_the_timeline_shows_the_probes_a_blocked_loop_never_answered():
     assert max(drawn) == pytest.approx(1900.0)  # the first stuck probe: 12.0 - 10.1 s
     assert fig.axes[0].get_xlim()[1] >= 2000  # the axis reaches the last probe sent
     assert report.figure(RouteResult("POST", "/x", "skipped")) is None
+
+
+def test_a_route_that_fails_alone_says_what_the_app_logged():
+    from autograder.scan.measure import logged_error
+
+    report = [
+        {"kind": "log", "t": 1.0, "levelno": 40, "message": "old: ValueError: before"},
+        {"kind": "tokens", "t": 10.2},
+        {
+            "kind": "log",
+            "t": 10.5,
+            "levelno": 40,
+            "message": "Exception in ASGI application\nTraceback (most recent call last):\n"
+            '  File "x.py", line 3\nimportlib.metadata.PackageNotFoundError: No package '
+            "metadata was found for lso",
+        },
+    ]
+    said = logged_error(report, 10.0, 12.0)
+    assert said == "importlib.metadata.PackageNotFoundError: No package metadata was found for lso"
+    assert logged_error(report, 11.0, 12.0) is None
+    verdict, why = classify(
+        Summary(alone=0.002, alone_status=500, alone_error=None, logged_error=said)
+    )
+    assert verdict == "errors" and "even alone: the app logged importlib.metadata" in why
