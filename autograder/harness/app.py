@@ -60,6 +60,12 @@ def capture_logging(report: Channel) -> None:
                 message = record.getMessage()
             except Exception:  # a bad format string is the submission's bug, not ours
                 message = str(record.msg)
+            exception = None
+            if record.exc_info and record.exc_info[1] is not None:
+                exc = record.exc_info[1]
+                exception = f"{type(exc).__module__}.{type(exc).__qualname__}: {exc}".removeprefix(
+                    "builtins."
+                )
             if record.levelno >= logging.ERROR and not message.startswith(
                 "Application startup failed"
             ):
@@ -78,6 +84,7 @@ def capture_logging(report: Channel) -> None:
                     "levelno": record.levelno,
                     "logger": record.name,
                     "message": message,
+                    **({"exception": exception} if exception else {}),
                 }
             )
         original(self, record)
@@ -91,8 +98,12 @@ def exception_line(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     for line in reversed(lines):
         head = line.split(":", 1)[0]
-        if ":" in line and " " not in head and head.rsplit(".", 1)[-1].endswith(
-            ("Error", "Exception", "Exit", "Interrupt", "Failure")
+        if (
+            ":" in line
+            and " " not in head
+            and head.rsplit(".", 1)[-1].endswith(
+                ("Error", "Exception", "Exit", "Interrupt", "Failure")
+            )
         ):
             return line
     return lines[-1]

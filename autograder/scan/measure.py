@@ -179,11 +179,11 @@ def logged_error(report: list[dict[str, Any]], since: float, until: float) -> st
     """The exception of the last ERROR the app logged during the window (uvicorn logs an
     unhandled one with its traceback): what a 500 was."""
     errors = [
-        r["message"]
+        r.get("exception") or exception_line(r["message"])
         for r in report
         if r.get("kind") == "log" and r.get("levelno", 0) >= 40 and since <= r["t"] <= until
     ]
-    return exception_line(errors[-1]) if errors else None
+    return errors[-1] if errors else None
 
 
 def tokens_in_window(
