@@ -35,12 +35,12 @@ N = 60  # streams at once: more than the 40 worker threads
 LEAVERS = 20  # of them close the connection after LEAVE_AFTER tokens (their answers are long)
 LEAVE_AFTER = 5
 STREAM_WAIT = 2.0  # a stayer's answer takes 0.5 s + 20 x 25 ms = 1.0 s at the model's pace
-FIRST_TOKEN_LIMIT = 0.9  # p95 over all streams; the model's first token comes after 0.5 s
-LAG_LIMIT = 0.2
+FIRST_TOKEN_LIMIT = 1.0  # p95 over all streams; the model's first token comes after 0.5 s
+LAG_LIMIT = 0.3  # 60 threads waking per token contend for the GIL; a blocking read holds >= 0.5 s
 HEALTH_LIMIT = 0.3  # /health p95, probed open loop while the streams run
-THREADS_LIMIT = 0.25  # thread probe (hold 0) p95 while the streams run
-CLOSE_LIMIT = 0.2  # each leaver's model stream closed within this of the client leaving
-CLOSE_WAIT = 1.0  # watched this long after the last client left
+THREADS_LIMIT = 0.3  # thread probe (hold 0) p95 while the streams run
+CLOSE_LIMIT = 1.0  # each leaver's model stream closed (before its end) within this of leaving
+CLOSE_WAIT = 1.2  # watched this long after the last client left
 POST_GAP = 0.2  # after the last stream ended, the post-stream thread burst
 POST_BURST = 40
 POST_HOLD = 0.25
@@ -237,6 +237,7 @@ async def measure(s: Session) -> Figures:
             "threads_p95_ms": _ms(percentile(lat["threads"], 95)) if lat["threads"] else None,
             "post_burst_max_ms": _ms(max(post_latencies)) if post_latencies else None,
             "post_burst_answered": len(post_latencies),
+            "upstream_close_max_ms": _close_max(rows),
             "wasted_tokens_max": max(
                 (r["wasted_tokens"] for r in rows if r["wasted_tokens"] is not None), default=None
             ),
@@ -248,6 +249,14 @@ async def measure(s: Session) -> Figures:
             "_post": [r.latency if r.done and r.status == 200 else None for r in post],
         },
     )
+
+
+def _close_max(rows: list[dict[str, Any]]) -> float | None:
+    """The slowest close after a client left (ms); None when one was never closed."""
+    gone = [r for r in rows if r["left_ms"] is not None]
+    if not gone or any(r["upstream_closed_ms"] is None for r in gone):
+        return None
+    return round(max(r["upstream_closed_ms"] - r["left_ms"] for r in gone), 1)
 
 
 def _p95(values: list[float | None]) -> float | None:
@@ -273,7 +282,7 @@ def judge(f: Figures) -> list[Check]:
             what=f"streams (first token: when it reached the client; the model sends it after "
             f"{FIRST_DELAY * 1000:.0f} ms)",
         ),
-        _tokens_check(stayers, tokens, prompts, secret),
+        tokens_check(stayers, tokens, prompts, secret),
         checks.loop_lag_under("loop-free", f.loop_lag, LAG_LIMIT, probes=f.probes),
         checks.p95_under(
             "health-fast",
@@ -289,12 +298,12 @@ def judge(f: Figures) -> list[Check]:
             min_count=MIN_PROBES,
             what="the thread probe (a worker thread of each pool, as a def endpoint gets)",
         ),
-        _closed_check([r for r in rows if r["leaver"]]),
-        _released_check(f.extra.get("_post", [])),
+        closed_check([r for r in rows if r["leaver"]]),
+        released_check(f.extra.get("_post", [])),
     ]
 
 
-def _tokens_check(
+def tokens_check(
     stayers: list[dict[str, Any]],
     tokens: dict[str, list[Any]],
     prompts: dict[str, str],
@@ -332,7 +341,7 @@ def _tokens_check(
     )
 
 
-def _closed_check(leavers: list[dict[str, Any]]) -> Check:
+def closed_check(leavers: list[dict[str, Any]]) -> Check:
     gone = [r for r in leavers if r["left_ms"] is not None]
     if not gone:
         return checks.not_measured("upstream-closed", "no client left after a few tokens")
@@ -361,7 +370,7 @@ def _closed_check(leavers: list[dict[str, Any]]) -> Check:
     )
 
 
-def _released_check(post: list[float | None]) -> Check:
+def released_check(post: list[float | None]) -> Check:
     if not post:
         return checks.not_measured("threads-released", "no thread probe was sent")
     slow = [p for p in post if p is None or p > POST_LIMIT]

@@ -1,7 +1,7 @@
 """Wrong: a plain sync generator on the default limiter. FastAPI runs each next() in one of
 the 40 default worker threads; waiting 0.5 s for the first token, 60 streams hold them
 all, so the other 20 streams and every `def` endpoint (/health) queue behind them."""
-# expect-fail: first-token, health-fast, threads-free
+# expect-fail: health-fast, threads-free
 
 import json
 import os
