@@ -51,6 +51,13 @@ def timeline_png(verdict: Verdict) -> bytes | None:
     if not bars:
         return None
     waited = verdict.metrics.get("waited_ms")
+    if verdict.metrics.get("streams"):  # token-stream: one line per stream, not per request
+        ax = plots.streams(
+            verdict.metrics["streams"], title=f"{verdict.exercise}: the grader's streams"
+        )
+        figure = ax.get_figure(root=True)
+        assert isinstance(figure, Figure)
+        return plots.png(figure, dpi=90)
     ax = plots.timeline(
         bars,
         title=f"{verdict.exercise}: the grader's requests to your service",
@@ -65,6 +72,15 @@ def timeline_png(verdict: Verdict) -> bytes | None:
 
 def timeline_caption(verdict: Verdict) -> str:
     """What the picture's colours mean, in words."""
+    if verdict.metrics.get("streams"):
+        return wrap(
+            "How to read the picture: one line per stream the grader opened, all at once at 0. "
+            "Grey: waiting for the first token; blue: tokens arriving (a tick each) until the "
+            "stream ended. The top lines are the clients that left after a few tokens: an "
+            "orange cross where the client closed the connection, then red until the model "
+            "API saw its stream closed (a dot), or to the right edge if it never did: the "
+            "model writing tokens nobody reads."
+        )
     waited = verdict.metrics.get("waited_ms")
     stopped = (
         f" ({waited / 1000:.1f} s after its first request)"

@@ -22,6 +22,12 @@ from typing import Any, TextIO
 
 DEFAULT_EXECUTOR_WORKERS = 40
 PROBE_PATH = "/__autograder__/probe"
+# The thread probe: answered once ``time.sleep(hold)`` has run both in a thread of AnyIO's
+# default limiter (where FastAPI runs a ``def`` endpoint and a sync generator's ``next()``)
+# and in asyncio's default executor (``asyncio.to_thread``): its latency, timed by the
+# grader, is how long a ``def`` endpoint would wait for a worker thread.
+THREADS_PATH = "/__autograder__/threads"
+THREADS_MAX_HOLD = 1.0
 
 
 class Channel:
@@ -148,11 +154,32 @@ async def report_tokens(report: Channel) -> None:
         await asyncio.sleep(0.005)
 
 
+async def _hold_threads(query: bytes) -> None:
+    """The thread probe's work: ``hold`` seconds (``?hold=S``, at most THREADS_MAX_HOLD)
+    in one thread of each pool at once."""
+    import urllib.parse
+
+    import anyio.to_thread
+
+    try:
+        hold = float(urllib.parse.parse_qs(query.decode("latin-1"))["hold"][0])
+    except (KeyError, ValueError):
+        hold = 0.0
+    hold = min(max(hold, 0.0), THREADS_MAX_HOLD)
+    await asyncio.gather(
+        anyio.to_thread.run_sync(time.sleep, hold),
+        asyncio.get_running_loop().run_in_executor(None, time.sleep, hold),
+    )
+
+
 def with_probe(app: Any) -> Any:
-    """Answer the grader's loop probe on the loop itself, before the submission's app."""
+    """Answer the grader's loop probe on the loop itself, and its thread probe once a
+    thread of each pool has run it, before the submission's app."""
 
     async def probed(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"] == PROBE_PATH:
+        if scope["type"] == "http" and scope["path"] in (PROBE_PATH, THREADS_PATH):
+            if scope["path"] == THREADS_PATH:
+                await _hold_threads(scope.get("query_string", b""))
             await send(
                 {
                     "type": "http.response.start",

@@ -33,6 +33,7 @@ def _load() -> dict[str, Exercise]:
         streaming,
         threadpool_exhaustion,
         timeouts,
+        token_stream,
     )
 
     modules = (
@@ -47,6 +48,7 @@ def _load() -> dict[str, Exercise]:
         timeouts,
         fan_out,
         starved_health,
+        token_stream,
     )
     return {m.EXERCISE.id: m.EXERCISE for m in modules}
 

@@ -99,6 +99,60 @@ def timeline(
     return ax
 
 
+def streams(
+    rows: Sequence[dict[str, Any]],
+    *,
+    ax: Axes | None = None,
+    title: str = "Streams",
+    cut_off_ms: float | None = None,
+) -> Axes:
+    """One line per stream (the ``streams`` of a token-stream verdict's metrics).
+
+    Grey from the connection to the first token, blue while tokens arrived (a tick per
+    token), up to the end of the stream; for a client that left, an orange cross where it
+    left and a red line from there to when the model API saw its stream closed (the model
+    still writing for nobody; up to ``cut_off_ms`` when it never did).
+    """
+    ordered = sorted(rows, key=lambda r: (bool(r.get("leaver")), r.get("first_token_ms") or 1e12))
+    ax = _axes(ax, height=max(3.0, min(0.09 * len(ordered) + 1.8, 7)))
+    horizon = cut_off_ms or max(
+        (v for r in ordered for v in (r.get("end_ms"), r.get("upstream_closed_ms")) if v),
+        default=1000.0,
+    )
+    for i, r in enumerate(ordered):
+        first = r.get("first_token_ms")
+        stop = r.get("left_ms") or r.get("end_ms") or horizon
+        ax.plot([0, first if first is not None else stop], [i, i], color=PENDING_COLOUR, lw=2)
+        if first is not None:
+            ax.plot([first, stop], [i, i], color=OK_COLOUR, lw=2)
+        ticks = r.get("token_ms") or []
+        ax.plot(ticks, [i] * len(ticks), "|", color=OK_COLOUR, markersize=4)
+        if r.get("left_ms") is not None:
+            closed = r.get("upstream_closed_ms")
+            ax.plot(
+                [r["left_ms"], closed if closed is not None else horizon],
+                [i, i],
+                color=BAD_COLOUR,
+                lw=1.5,
+            )
+            ax.plot([r["left_ms"]], [i], "x", color="#e08a00", markersize=5)
+            if closed is not None:
+                ax.plot([closed], [i], "o", color=BAD_COLOUR, markersize=3)
+    handles: list[Artist] = [
+        Patch(color=PENDING_COLOUR, label="waiting for the first token"),
+        Patch(color=OK_COLOUR, label="tokens arriving"),
+        Patch(color=BAD_COLOUR, label="client gone, model stream still open"),
+    ]
+    ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.9)
+    ax.set_xlabel("time since the streams were opened (ms)")
+    ax.set_ylabel("stream (leavers on top)")
+    ax.set_ylim(-0.6, len(ordered) - 0.4)
+    ax.set_xlim(left=0)
+    ax.set_yticks([])
+    ax.set_title(title)
+    return ax
+
+
 def bar_colour_handles(
     *, ok: str | None = "answered", error: str | None = None, pending: str | None = None
 ) -> tuple[list[Artist], list[str]]:

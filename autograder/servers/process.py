@@ -8,7 +8,8 @@ drives it with one JSON command per line on stdin and reads one JSON answer per 
 stdout; the submission knows neither pipe, so it cannot touch the figures recorded here.
 
 The upstream also serves the rate-limited APIs of ``limited_upstream`` (``/parts/...``,
-``/sdk/...``); ``stats`` reports their figures under ``limited``.
+``/sdk/...``); ``stats`` reports their figures under ``limited``; and the model API that
+streams tokens (``/v1/stream``, ``model.py``), its figures under ``model``.
 
 Commands: ``stats``, ``reset``, ``smtp_refuse`` (close the SMTP listener: connections
 are then refused), ``quit``.
@@ -38,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.servers.limited import LimitedRoutes
+from autograder.servers.model import ModelStreams
 from autograder.servers.slow import SlowUpstreams
 
 UPSTREAM_DELAY = 0.3
@@ -64,12 +66,14 @@ class Upstream:
         self.requests: list[dict[str, Any]] = []
         self.slow = SlowUpstreams()  # /rows and /quote (slow.py)
         self.limited = LimitedRoutes()
+        self.model = ModelStreams()  # /v1/stream (model.py)
 
     def reset(self) -> None:
         self.peak = self.in_flight
         self.requests = []
         self.slow.reset()
         self.limited.reset()
+        self.model.reset()
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -84,6 +88,12 @@ class Upstream:
                 if int(headers.get("content-length", "0") or 0):
                     await reader.readexactly(int(headers["content-length"]))
                 url = urllib.parse.urlsplit(target)
+                close = headers.get("connection", "").lower() == "close"
+                if self.model.handles(url.path):  # writes its streamed answer itself
+                    reusable = await self.model.stream(method, url, reader, writer)
+                    if close or not reusable:
+                        break
+                    continue
                 if self.slow.handles(url.path):
                     answer = await self.slow.answer(method, url, reader)
                     if answer is None:  # a hanging call the caller gave up on
@@ -97,7 +107,6 @@ class Upstream:
                 else:
                     status, body = await self._answer(method, url.path)
                 payload = json.dumps(body).encode()
-                close = headers.get("connection", "").lower() == "close"
                 writer.write(
                     f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
                     "content-type: application/json\r\n"
@@ -224,6 +233,7 @@ async def serve(upstream_fd: int, smtp_fd: int, audit_log: Path | None) -> None:
                         },
                         "smtp_listening": smtp_server is not None,
                         "slow": upstream.slow.stats(),
+                        "model": upstream.model.stats(),
                     }
                 )
             elif command == "reset":

@@ -31,6 +31,10 @@ STARTERS = {
     "fan-out": ({"fans-out"}, None),
     "starved-health": ({"health-fast", "downloads-fast"}, None),
     "durable-jobs": ({"survives-crash"}, None),
+    "token-stream": (
+        {"first-token", "loop-free", "health-fast", "threads-free"},
+        "upstream.iter_lines()",
+    ),
 }
 
 

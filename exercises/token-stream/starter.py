@@ -1,0 +1,26 @@
+"""Chat relay: streams the model's answer to the browser as Server-Sent Events, token by token."""
+
+import json
+import os
+
+import httpx
+from fastapi import FastAPI
+from fastapi.sse import EventSourceResponse
+
+UPSTREAM_URL = os.environ["UPSTREAM_URL"]
+
+app = FastAPI()
+
+
+@app.get("/health")
+def health():
+    return {"ok": True}
+
+
+@app.get("/chat/{chat_id}", response_class=EventSourceResponse)
+async def chat(chat_id: str, prompt: str):
+    with httpx.Client(base_url=UPSTREAM_URL, timeout=None) as client:
+        with client.stream("GET", "/v1/stream", params={"prompt": prompt}) as upstream:
+            for line in upstream.iter_lines():
+                if line.startswith("data: ") and line != "data: [DONE]":
+                    yield json.loads(line.removeprefix("data: "))
