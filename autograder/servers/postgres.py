@@ -55,11 +55,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REQUIRE_VARIABLE = "COURSE_REQUIRE_POSTGRES"
+HOW_TO_INSTALL = (
+    "Install PostgreSQL's server (initdb, postgres) with `sudo apt-get install postgresql` "
+    "(Debian/Ubuntu: the binaries go to /usr/lib/postgresql/<version>/bin, found there), "
+    "`brew install postgresql@16` (macOS) or `conda install -c conda-forge postgresql`, "
+    "then run this again."
+)
 INSTALL_HINT = (
-    "PostgreSQL's server (initdb, postgres) is not installed, so the PostgreSQL part is "
-    "skipped. Install it with `sudo apt-get install postgresql` (Debian/Ubuntu: the "
-    "binaries go to /usr/lib/postgresql/<version>/bin, found there), `brew install "
-    "postgresql@16` (macOS) or `conda install -c conda-forge postgresql`, then run this again."
+    "PostgreSQL's server is not installed, so the PostgreSQL part is skipped. " + HOW_TO_INSTALL
 )
 READY_WITHIN = 15.0
 STOP_WITHIN = 5.0
@@ -133,7 +136,7 @@ def _server_ids() -> tuple[int, int] | None:
     return entry.pw_uid, entry.pw_gid
 
 
-def _processes_of(root: int) -> list[int]:
+def processes_of(root: int) -> list[int]:
     """``root`` and its direct children (the postmaster's backends), read from /proc
     (where there is none, macOS, only ``root``: its fast shutdown ends its backends)."""
     found = [root]
@@ -148,7 +151,7 @@ def _processes_of(root: int) -> list[int]:
     return found
 
 
-def _alive(pid: int) -> bool:
+def is_running(pid: int) -> bool:
     """Running (a zombie is not: it runs no code)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -199,17 +202,22 @@ class PostgresServer:
     def _user(self, admin: bool) -> str:
         return f"{ADMIN_ROLE}:{self.password}" if admin else APP_ROLE
 
-    def _run(self, args: list[str], **kw: object) -> subprocess.CompletedProcess[bytes]:
+    def _run(self, args: list[str], *, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+        uid, gid, groups = self._as_server()
         return subprocess.run(  # noqa: S603 - our own fixed command line
-            args, **self._as_server(), capture_output=True, check=False, **kw  # type: ignore[arg-type]
-        )
+            args, input=stdin, capture_output=True, check=False, env=self._env(),
+            cwd=self.folder, user=uid, group=gid, extra_groups=groups,
+        )  # fmt: skip
 
-    def _as_server(self) -> dict[str, object]:
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C", "TZ": "UTC"}
+    @staticmethod
+    def _env() -> dict[str, str]:
+        return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C", "TZ": "UTC"}
+
+    def _as_server(self) -> tuple[int | None, int | None, list[int] | None]:
+        """(user, group, extra_groups) for ``subprocess``: ``nobody``'s when we are root."""
         if self.ids is None:
-            return {"env": env, "cwd": self.folder}
-        uid, gid = self.ids
-        return {"env": env, "cwd": self.folder, "user": uid, "group": gid, "extra_groups": []}
+            return None, None, None
+        return self.ids[0], self.ids[1], []
 
     def init(self) -> None:
         """A fresh cluster: the superuser with its password, then the app's role and database
@@ -235,7 +243,7 @@ class PostgresServer:
         done = self._run(
             [str(self.bindir / "postgres"), "--single", "-D", str(self.data), "-F",
              "-c", "log_min_messages=warning", "postgres"],
-            input=sql.encode(),
+            stdin=sql.encode(),
         )
         said = (done.stdout + done.stderr).decode(errors="replace")
         if done.returncode != 0 or "ERROR" in said:
@@ -253,10 +261,11 @@ class PostgresServer:
         """Start the server on the cluster; return once it accepts connections."""
         assert not self.alive(), "already running"
         with self.log.open("ab") as log:
+            uid, gid, groups = self._as_server()
             self.process = subprocess.Popen(  # noqa: S603 - our own fixed command line
                 self.command(), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                **self._as_server(),  # type: ignore[arg-type]
-            )
+                env=self._env(), cwd=self.folder, user=uid, group=gid, extra_groups=groups,
+            )  # fmt: skip
         deadline = time.monotonic() + READY_WITHIN
         while not self.ready():
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -282,19 +291,19 @@ class PostgresServer:
         fsync off); SIGKILL to the postmaster and its backends if it takes too long."""
         if self.process is None:
             return
-        pids = _processes_of(self.process.pid)
+        pids = processes_of(self.process.pid)
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
             try:
                 self.process.wait(STOP_WITHIN)
             except subprocess.TimeoutExpired:
-                pids = sorted(set(pids) | set(_processes_of(self.process.pid)))
+                pids = sorted(set(pids) | set(processes_of(self.process.pid)))
                 self.process.kill()
                 self.process.wait(STOP_WITHIN)
         # Backends exit with their postmaster; any that did not are killed by pid (they
         # are each in a process group of their own, so no group kill would reach them).
         for pid in pids[1:]:
-            if _alive(pid):
+            if is_running(pid):
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, signal.SIGKILL)
 

@@ -31,6 +31,7 @@ STARTERS = {
     "fan-out": ({"fans-out"}, None),
     "starved-health": ({"health-fast", "downloads-fast"}, None),
     "durable-jobs": ({"survives-crash"}, None),
+    "pool-stall": ({"answered", "held"}, None),
 }
 
 

@@ -33,7 +33,7 @@ def _uid_of(pid: int) -> int:
 
 
 def _gone(pids: list[int], folder: Path) -> None:
-    assert [p for p in pids if postgres._alive(p)] == [], "backends left behind"
+    assert [p for p in pids if postgres.is_running(p)] == [], "backends left behind"
     assert not folder.exists(), f"{folder} left behind"
 
 
@@ -85,7 +85,7 @@ def test_both_drivers_the_roles_and_pg_stat_activity(installed):
             assert _uid_of(pg.process.pid) == pwd.getpwnam(postgres.SERVER_USER).pw_uid
         assert oct(pg.socket.stat().st_mode & 0o777) == "0o777"
         assert oct(pg.folder.stat().st_mode & 0o777) == "0o755"
-        folder, backends = pg.folder, postgres._processes_of(pg.process.pid)
+        folder, backends = pg.folder, postgres.processes_of(pg.process.pid)
         assert len(backends) >= 4  # the postmaster, its checkpointer, writers...
     _gone(backends, folder)
 
@@ -97,7 +97,7 @@ def test_an_exception_with_a_client_connected_leaves_nothing(installed):
         with postgres.postgres_server() as pg:
             assert pg.process is not None
             conn = psycopg.connect(pg.dsn())
-            pids, folder = postgres._processes_of(pg.process.pid), pg.folder
+            pids, folder = postgres.processes_of(pg.process.pid), pg.folder
             1 / 0  # noqa: B018
     conn.close()
     _gone(pids, folder)
