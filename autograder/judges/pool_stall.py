@@ -58,7 +58,7 @@ activity_sql = (
 
 def _asyncpg() -> Any:
     try:
-        import asyncpg  # type: ignore[import-untyped]
+        import asyncpg
     except ImportError:
         raise Unmeasurable(
             "the grader reads PostgreSQL with asyncpg, which is not installed: install the "
