@@ -308,12 +308,56 @@ class PostgresServer:
                     os.kill(pid, signal.SIGKILL)
 
 
+def proc_state(pid: int) -> tuple[str, int] | None:
+    """(state, parent pid) from /proc, or None when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return fields[0], int(fields[1])
+
+
+def reap_orphans() -> list[Path]:
+    """Stop the servers whose starter was killed outright (SIGKILL: no ``finally`` ran) and
+    remove their folders. An orphan is a postmaster on a ``course-postgres-*`` cluster whose
+    parent is now init (pid 1): a running one's parent is the live process that started
+    it, whatever session or worktree that is. Returns the folders removed."""
+    removed: list[Path] = []
+    if not os.path.isdir("/proc"):
+        return removed
+    prefix = str(Path(tempfile.gettempdir()) / "course-postgres-")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        pid = int(entry)
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        words = [a.decode(errors="replace") for a in argv if a]
+        if not words or not words[0].endswith("/postgres") or "-D" not in words:
+            continue
+        data = words[words.index("-D") + 1] if words.index("-D") + 1 < len(words) else ""
+        stat = proc_state(pid)
+        if not data.startswith(prefix) or stat is None or stat[1] != 1:
+            continue
+        for child in processes_of(pid):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(child, signal.SIGKILL)
+        folder = Path(data).parent
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
 @contextlib.contextmanager
 def postgres_server() -> Iterator[PostgresServer]:
-    """A started :class:`PostgresServer` in a fresh directory; stopped and removed on exit."""
+    """A started :class:`PostgresServer` in a fresh directory; stopped and removed on exit
+    (first, any server whose starter was SIGKILLed is stopped: :func:`reap_orphans`)."""
     binaries = bindir()
     if binaries is None:
         raise PostgresMissing(INSTALL_HINT)
+    reap_orphans()
     t0 = time.monotonic()
     folder = Path(tempfile.mkdtemp(prefix="course-postgres-"))
     folder.chmod(0o755)  # the served app's uid must reach the socket in it

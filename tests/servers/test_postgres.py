@@ -131,3 +131,43 @@ def test_debian_binaries_found_off_path(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     found = postgres.bindir()
     assert found is not None and str(found).startswith("/usr/lib/postgresql/")
+
+
+def test_a_server_whose_starter_was_killed_is_reaped_by_the_next(installed, tmp_path):
+    """SIGKILL runs no ``finally``: the postmaster outlives its starter, reparented to init.
+    The next start stops it and removes its folder; a live starter's server is left alone."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    ready = tmp_path / "ready"
+    starter = subprocess.Popen([sys.executable, "-c", (
+        "import pathlib, sys, time\n"
+        "from autograder.servers import postgres\n"
+        "with postgres.postgres_server() as pg:\n"
+        f"    pathlib.Path({str(ready)!r}).write_text(f'{{pg.process.pid}} {{pg.folder}}')\n"
+        "    time.sleep(60)\n"
+    )])
+    try:
+        deadline = time.monotonic() + 30
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        pid_text, folder_text = ready.read_text().split(" ", 1)
+        postmaster, folder = int(pid_text), Path(folder_text)
+        with postgres.postgres_server() as live:  # reaps nothing: its starter is alive
+            assert postgres.is_running(postmaster) and folder.exists()
+            starter.send_signal(signal.SIGKILL)
+            starter.wait()
+            time.sleep(0.2)
+            stat = postgres.proc_state(postmaster)
+            if stat is None or stat[1] != 1:
+                pytest.skip("orphans are reparented to a subreaper here, not to init")
+            assert folder in postgres.reap_orphans()
+            assert live.alive() and live.folder.exists()  # the live one is left alone
+        time.sleep(0.2)
+        assert not postgres.is_running(postmaster) and not folder.exists()
+    finally:
+        if starter.poll() is None:
+            starter.kill()
+            starter.wait()
