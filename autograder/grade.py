@@ -8,7 +8,7 @@ import logging
 import time
 from pathlib import Path
 
-from autograder.judges import EXERCISES, Exercise
+from autograder.judges import EXERCISES, Beside, Exercise, Unmeasurable
 from autograder.judges.checks import Check
 from autograder.judges.verdict import Verdict
 from autograder.measure.diagnosis import diagnose
@@ -38,10 +38,22 @@ async def grade_async(exercise: Exercise, app_file: Path) -> Verdict:
     env = environment.describe()
     prepared = asyncio.create_task(asyncio.to_thread(exercise.prepare or (lambda: None)))
     try:
-        async with runner.running(app_file, restartable=exercise.restartable) as run:
+        async with contextlib.AsyncExitStack() as stack:
+            beside = Beside()
+            if exercise.beside is not None:
+                beside = await stack.enter_async_context(exercise.beside())
+            run = await stack.enter_async_context(
+                runner.running(
+                    app_file,
+                    restartable=exercise.restartable,
+                    env=dict(beside.env),
+                    reachable=beside.reachable,
+                )
+            )
             log.info("%s: measuring", exercise.id)
             session = Session(run)
             session.prepared = await prepared
+            session.beside = beside.handle
             figures = await exercise.measure(session)
             alive = await _stayed_up(run, figures)
             death = None
@@ -50,12 +62,14 @@ async def grade_async(exercise: Exercise, app_file: Path) -> Verdict:
                 code = await run.app_process.wait()
                 death = death_message(run, code, before_ready=False)
             report = run.report()
-    except SubmissionFailed as exc:
+    except (SubmissionFailed, Unmeasurable) as exc:
         await prepared
         message = str(exc)
+        never = "the submission never served"
+        if isinstance(exc, Unmeasurable):
+            message, never = f"not served: {exc}", "this machine cannot grade it (see serves)"
         checks = [Check("serves", False, message)] + [
-            Check(name, False, "not measured: the submission never served")
-            for name in exercise.checks
+            Check(name, False, f"not measured: {never}") for name in exercise.checks
         ]
         return Verdict(
             exercise.id, tuple(checks), None, {"grading_s": round(time.monotonic() - t0, 2)}, env

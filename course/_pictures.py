@@ -322,3 +322,31 @@ def orders_figure(runs: Mapping[str, dict[str, Any]]) -> Figure:
         top.set_xlabel("")
         plots.latency_trace(burst.probes, ax=bottom, since=burst.started, title="/health latency")
     return fig
+
+
+# -- 07 PostgreSQL -----------------------------------------------------------------------
+
+
+def held_connections_figure(runs: Mapping[str, ScenarioRun], pool: int) -> Figure:
+    """Per app: orders in flight (sent, not yet answered) against the service's connections
+    at the server, as ``pg_stat_activity`` showed them every 20 ms, and how many of those
+    sat idle in a transaction. The gap between the two curves is orders waiting for a
+    connection."""
+    fig = Figure(figsize=(12, 4.2), layout="constrained")
+    axes = fig.subplots(1, len(runs), sharey=True, squeeze=False)[0]
+    for ax, (name, r) in zip(axes, runs.items(), strict=True):
+        requests = r["figures"].requests
+        t0 = min(q.start for q in requests)
+        xs, ys = in_flight_steps([(q.start, q.end) for q in requests], t0)
+        ax.step(xs, ys, where="post", color=GREY, label="orders in flight")
+        timeline = r["extra"]["connections_timeline"]
+        ax.plot([t for t, _, _ in timeline], [n for _, n, _ in timeline], color="C0",
+                label="connections at the server")
+        ax.plot([t for t, _, _ in timeline], [h for _, _, h in timeline], color="C3",
+                label="… idle in transaction")
+        ax.axhline(pool, color="C0", linestyle=":", linewidth=1)
+        ax.set_title(name, fontsize="medium")
+        ax.set_xlabel("ms since the 40 orders were sent")
+    axes[0].set_ylabel("count")
+    axes[0].legend(loc="upper right", fontsize="small")
+    return fig

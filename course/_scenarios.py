@@ -187,3 +187,119 @@ def per_worker(b: Burst) -> dict[int, list[Response]]:
     for r in sorted(b.answered, key=lambda r: r.end or 0.0):
         out.setdefault(pid_of(r), []).append(r)
     return out
+
+
+# -- 07 PostgreSQL ------------------------------------------------------------------------
+
+
+def measured_on_postgres(app_file: Path | str) -> ScenarioRun:
+    """pool-stall's own scenario and checks on ``app_file``, with the grader's set-up: a
+    private PostgreSQL started for this run (its socket's folder reachable in the app's
+    sandbox, ``DATABASE_URL`` in its environment), stopped and removed after it."""
+    from autograder.judges import pool_stall
+    from autograder.measure.session import Session
+    from autograder.run import runner
+
+    async def go() -> Figures:
+        async with (
+            pool_stall.database() as beside,
+            runner.running(Path(app_file), env=dict(beside.env), reachable=beside.reachable) as run,
+        ):
+            s = Session(run)
+            s.beside = beside.handle
+            return await pool_stall.measure(s)
+
+    figures = lab.run(go(), 90)
+    results = pool_stall.judge(figures)
+    return {
+        "figures": figures,
+        "extra": figures.extra,
+        "checks": {c.name: c for c in results},
+        "failed": [c.name for c in results if not c.passed],
+        "deps": {},
+        "then": None,
+    }
+
+
+def status_counts(responses: Iterable[Response]) -> dict[str, int]:
+    """How many answers of each status (``unanswered`` for the rest), most first."""
+    counts: dict[str, int] = {}
+    for r in responses:
+        key = str(r.status) if r.done else "unanswered"
+        counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+def held_table(runs: Mapping[str, ScenarioRun]) -> str:
+    """The PostgreSQL runs side by side: answers, connections at the server, time held."""
+    rows = []
+    for name, r in runs.items():
+        conns = r["extra"]["connections"]
+        rows.append((
+            name,
+            ", ".join(f"{v} × {k}" for k, v in r["extra"]["statuses"].items()),
+            conns["peak"],
+            f"{conns['idle_in_transaction_s']:.2f}",
+            f"{r['extra']['health_p95_ms']} ms",
+            verdict_line(r),
+        ))
+    return markdown_table(
+        ("app", "answers", "connections at the server (peak)", "idle in transaction (conn·s)",
+         "/health p95", "checks"),
+        rows,
+    )
+
+
+def two_pools(app: lab.LabApp, pg: Any, *, requests: int, every: float) -> dict[str, Any]:
+    """``GET /hold`` sent once every ``every`` s (both workers get some), while the grader's
+    sampler reads ``pg_stat_activity`` over its own superuser connection: the answers, the
+    SQLSTATEs the refused ones carried, and the peak of the app's connections at the server."""
+    import asyncpg
+
+    from autograder.judges import pool_stall
+    from autograder.measure.load import Request
+
+    async def go() -> tuple[Burst, list[tuple[float, dict[str, int]]]]:
+        admin = await asyncpg.connect(pg.dsn(admin=True))
+        try:
+            sampler = pool_stall.Sampler(admin)
+            sampler.start()
+            burst = await app.session.measure_burst(
+                [Request("GET", "/hold")] * requests, every=every, give_up_after=15.0
+            )
+            await sampler.stop()
+        finally:
+            await admin.close()
+        return burst, sampler.samples
+
+    burst, samples = lab.run(go(), 30)
+    refused = [r.json() for r in burst.answered if r.status == 500]
+    return {
+        "burst": burst,
+        "statuses": status_counts(burst.responses),
+        "sqlstates": sorted({str(r.get("sqlstate")) for r in refused}),
+        "refused": refused,
+        "workers": sorted({r.json()["pid"] for r in burst.answered if r.status == 200}),
+        "peak": pool_stall.connection_figures(samples)["peak"],
+    }
+
+
+def fill_up(pg: Any, *, at_most: int = 40) -> dict[str, Any]:
+    """Open connections as the app's role, one after another, until the server refuses
+    one (at most ``at_most``); then close them all. What the refusal said."""
+    import asyncpg
+
+    async def go() -> dict[str, Any]:
+        conns = []
+        try:
+            for _ in range(at_most):
+                conns.append(await asyncpg.connect(pg.dsn()))
+        except asyncpg.TooManyConnectionsError as e:
+            return {"opened": len(conns), "raised": type(e).__name__, "sqlstate": e.sqlstate,
+                    "message": str(e)}
+        finally:
+            for c in conns:
+                await c.close()
+        return {"opened": len(conns), "raised": None, "sqlstate": None, "message": ""}
+
+    return lab.run(go(), 30)

@@ -123,6 +123,33 @@ DRILLS: list[Question] = [
         ),
     ),
     Question(
+        "q-p99-after-deploy",
+        "A p99 of 30 s after a deploy that added one HTTP call",
+        "Your p99 jumped to 30 s after a deploy that added one HTTP call. Where do you look?",
+        "30 s is not the new call's latency: it is SQLAlchemy's default `pool_timeout`. "
+        "Requests are waiting for a pooled database connection, because the new call is "
+        "awaited while a session (a transaction, a checked-out connection) is held: a `yield` "
+        "dependency that opens the session for the whole request, or the call inside "
+        "`session.begin()`. Each request now holds a connection for the call's duration, so "
+        "the pool serves a fraction of the traffic and the rest queue up to `pool_timeout`. "
+        "Look at the database's side: `pg_stat_activity` shows the service's connections "
+        "*idle in transaction* while the database itself is idle; on the app's side "
+        "`engine.pool.status()` shows every connection checked out. The same queue without "
+        "an HTTP call, 15 connections for 40 requests with the default timeout: "
+        "{cite:predict-db-pool-wait}. Fix: never hold a connection across an await that is not "
+        "the database (the call first, or two short transactions); raising the pool or the "
+        "timeout only moves the queue (and a bigger pool, times workers, runs into "
+        "`max_connections`: SQLSTATE 53300). Practise it: {cite:fix-pool-held}, or the "
+        "`pool-stall` exercise.",
+        (
+            "30 s is the default pool_timeout",
+            "a connection held across the new await",
+            "pg_stat_activity: idle in transaction",
+            "call first or two short transactions",
+            "a bigger pool or timeout only moves the queue",
+        ),
+    ),
+    Question(
         "q-db-pool-session",
         "A database pool and a session per request",
         "How should a FastAPI service hold its database connections, and what goes wrong "

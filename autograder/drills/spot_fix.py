@@ -16,7 +16,7 @@ from pathlib import Path
 from autograder.drills import fix_scenarios as fx
 from autograder.drills import fix_upstreams as fu
 from autograder.drills.fix_scenarios import LAG_LIMIT, SIGNUPS, TOTAL_LIMIT, N
-from autograder.judges import Exercise, durable_jobs
+from autograder.judges import Exercise, durable_jobs, pool_stall
 from autograder.judges import background_tasks as staggered
 from autograder.judges.checks import Check
 from autograder.judges.verdict import Verdict
@@ -187,5 +187,22 @@ DRILLS: list[SpotFixDrill] = [
             restartable=True,
         ),
         fails_on="survives-crash",
+    ),
+    SpotFixDrill(
+        "fix-pool-held",
+        "Checkouts that time out on a database that is not busy",
+        "Since the deploy that added the pricing call, checkouts at the morning rush fail "
+        "with 'no database connection free'. The database's own graphs show it idle; the "
+        "pricing service is not even slow.",
+        Exercise(
+            id="fix-pool-held",
+            title="Checkouts that time out on a database that is not busy",
+            summary=pool_stall.EXERCISE.summary,
+            checks=pool_stall.EXERCISE.checks,
+            measure=pool_stall.measure,
+            judge=pool_stall.judge,
+            beside=pool_stall.database,
+        ),
+        fails_on="held",
     ),
 ]

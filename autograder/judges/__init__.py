@@ -15,9 +15,9 @@ lab, drills, classroom, scan).
 
 from __future__ import annotations
 
-from autograder.judges.exercise import Exercise
+from autograder.judges.exercise import Beside, Exercise, Unmeasurable
 
-__all__ = ["EXERCISES", "Exercise"]
+__all__ = ["EXERCISES", "Beside", "Exercise", "Unmeasurable"]
 
 
 def _load() -> dict[str, Exercise]:
@@ -29,6 +29,7 @@ def _load() -> dict[str, Exercise]:
         cpu_bound,
         durable_jobs,
         fan_out,
+        pool_stall,
         starved_health,
         streaming,
         threadpool_exhaustion,
@@ -49,6 +50,7 @@ def _load() -> dict[str, Exercise]:
         fan_out,
         starved_health,
         token_stream,
+        pool_stall,
     )
     return {m.EXERCISE.id: m.EXERCISE for m in modules}
 

@@ -198,14 +198,22 @@ def serve(
     ready_within: float = 60.0,
     restartable: bool = False,
     env: dict[str, str] | None = None,
+    reachable: Sequence[str | Path] = (),
 ) -> Iterator[LabApp]:
     """Serve ``app_file`` (a module with ``app``) in its own process, or in ``workers``
     worker processes under uvicorn's own supervisor (``uvicorn --workers N``); stop
     everything on exit.
 
     ``restartable``: the app gets a ``JOBS_DIR`` that survives :meth:`LabApp.kill` and
-    :meth:`LabApp.start_again`; ``env`` adds settings to its environment."""
-    cm = runner.running(Path(app_file), workers=workers, restartable=restartable, env=env)
+    :meth:`LabApp.start_again`; ``env`` adds settings to its environment; ``reachable``:
+    folders it must reach (a private server's socket folder)."""
+    cm = runner.running(
+        Path(app_file),
+        workers=workers,
+        restartable=restartable,
+        env=env,
+        reachable=tuple(str(p) for p in reachable),
+    )
     served = run(cm.__aenter__(), ready_within)
     app = LabApp(served, cm)
     _live.add(app)

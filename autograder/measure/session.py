@@ -82,6 +82,7 @@ class Session:
         self._since = time.monotonic()
         self.began = self._since  # the first request the scenario sends
         self.prepared: Any = None  # what the exercise's ``prepare`` computed
+        self.beside: Any = None  # the server the grader started beside the run, if any
 
     # -- requests ---------------------------------------------------------------------
     async def send(self, request: Request, *, wait_at_most: float = 10.0) -> Response:

@@ -11,7 +11,8 @@
 #    `/health` needs too;
 #
 # and then **databases**: a sync SQLAlchemy pool under 40 worker threads against an async
-# session per request.
+# session per request, and on a real PostgreSQL a connection held across an upstream call
+# (the `pool-stall` exercise) and pools that add up past `max_connections`.
 #
 # Each section serves the exercise's starter (and fixes from `solutions/`) with a real
 # uvicorn in its own process, beside real dependency servers, and measures it with the
@@ -40,15 +41,21 @@ from _pictures import (
     exports_figure,
     fan_out_figure,
     health_probes_figure,
+    held_connections_figure,
     orders_figure,
     quotes_figure,
 )
 from _practice import REFERENCE, Tolerance, score
 from _scenarios import (
+    fill_up,
+    held_table,
     in_flight_steps,
     measured,
+    measured_on_postgres,
     orders_table,
+    status_counts,
     streaming_table,
+    two_pools,
     upstream_calls,
     verdict_line,
 )
@@ -57,10 +64,13 @@ from _widgets import run_button, run_in_fresh_loop
 from IPython.display import Code, Markdown, display
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from autograder import lab
-from autograder.judges import fan_out, starved_health, streaming, timeouts
+from autograder.judges import fan_out, pool_stall, starved_health, streaming, timeouts
 from autograder.lab import plots
+from autograder.measure.load import Request
+from autograder.servers import postgres
 from autograder.servers.limited import PART_DELAY, PART_LIMIT, SDK_LIMIT
 from autograder.servers.slow import ROW_DELAY, ROWS_PER_REPORT
 
@@ -595,7 +605,178 @@ assert sync_db["burst"].probe_p95() > 0.15, sync_db["burst"].probe_p95()  # /hea
 assert async_db["burst"].probe_p95() < 0.1, async_db["burst"].probe_p95()
 
 # %% [markdown]
-# ## 6. Turn a knob: exports at once through a plain generator
+# ## 6. PostgreSQL: a connection held across an upstream call
+#
+# SQLite lives in the app's process: there is no server to ask what the connections are
+# doing, and no server to refuse one. Production services run on a database server. The
+# course starts a **private PostgreSQL** for this section (Debian's `postgresql` package,
+# a throw-away cluster on a Unix socket, `max_connections = 20`), the same one the
+# `pool-stall` exercise's grader starts. Without it, this cell says how to install it and
+# the PostgreSQL cells below skip; everything above ran on SQLite.
+
+# %%
+pg_ok = postgres.available()  # False (with how to install it) where PostgreSQL is missing
+print("PostgreSQL binaries:", postgres.bindir() or "not installed")
+
+# %% [markdown]
+# `POST /orders` reads the account's owner, asks the pricing service for the item's name
+# (0.3 s), and writes the order, **in one transaction**, on a pool of 5 connections that
+# waits at most 1 s for one (`apps/nb07_orders_starter.py`, the `pool-stall` starter):
+
+# %%
+show_function(Path("apps/nb07_orders_starter.py"), "place_order")
+
+# %% [markdown]
+# What pool does that engine get, and with which limits? Read from the installed
+# SQLAlchemy, on a live engine built with the starter's arguments (building it opens no
+# connection):
+
+# %%
+pool_defaults = {k: v.default for k, v in inspect.signature(sqlalchemy.pool.QueuePool.__init__).parameters.items()
+                 if k in ("pool_size", "max_overflow", "timeout")}
+live = create_async_engine("postgresql+asyncpg://app@/course?host=/nowhere",
+                           pool_size=5, max_overflow=0, pool_timeout=1.0)
+print(f"SQLAlchemy {sqlalchemy.__version__}: {type(live.pool).__name__}, defaults {pool_defaults}")
+print("the starter's pool:", live.pool.status(), "| timeout:", live.pool.timeout(), "s")
+assert type(live.pool).__name__ == "AsyncAdaptedQueuePool"
+assert (live.pool.size(), live.pool.timeout()) == (5, 1.0)
+assert live.pool.overflow() == -5  # max_overflow=0: no connection beyond the 5
+run_in_fresh_loop(live.dispose)
+
+# %% [markdown]
+# **Predict:** 40 orders arrive at once. Each holds its connection for one read (0.05 s
+# at the server), the pricing call (0.3 s) and one write. How many of the 40 are answered
+# 201 before the others give up on the pool (503 after 1 s)?
+
+# %%
+predicted_pg_201 = None  # your figure: of 40 orders at once, answered 201 (starter, PostgreSQL)
+
+# %% [markdown]
+# The same load twice: first on a SQLite file (`apps/nb07_orders_sqlite.py` serves the
+# same starter, unchanged, with `DATABASE_URL=sqlite+aiosqlite:///orders.db`), then with
+# the grader's own scenario on PostgreSQL: `/health` probed every 20 ms and
+# `pg_stat_activity` sampled every 20 ms over the grader's **own** connection (the
+# superuser's; the service connects as the ordinary role `app`).
+
+# %%
+with lab.serve("apps/nb07_orders_sqlite.py") as app:
+    app.request("POST", "/orders", {"account": 300, "item": 1})  # warm-up
+    sqlite_burst = app.send_all([Request("POST", "/orders", {"account": a, "item": 100 + a})
+                                 for a in range(1, 41)], probe="/health", give_up_after=5.0)
+sqlite_statuses = status_counts(sqlite_burst.responses)
+print("SQLite:", sqlite_statuses, f"in {sqlite_burst.total:.2f} s")
+pg_runs: dict[str, Any] = {}
+if pg_ok:
+    pg_runs["starter (one transaction)"] = measured_on_postgres("apps/nb07_orders_starter.py")
+    pg_runs["two short transactions"] = measured_on_postgres(SOLUTIONS / "pool-stall" / "two_transactions.py")
+    display(Markdown(held_table(pg_runs)))
+    score("orders answered 201 (starter, PostgreSQL)", predicted_pg_201,
+          pg_runs["starter (one transaction)"]["extra"]["statuses"].get("201", 0),
+          tolerance=Tolerance(absolute=3), unit="orders")
+    display(held_connections_figure(pg_runs, pool_stall.POOL_SIZE))
+
+# %% [markdown]
+# Read it:
+#
+# - **SQLite and PostgreSQL fail alike**: on PostgreSQL about 15 of 40 answered 201 and
+#   the rest 503; on SQLite, whose read costs nothing, about 20. The stall is in the
+#   service's pool, not in the database: 5 connections, each held about 0.35 s per order
+#   (0.3 s on SQLite), serve 5 orders per hold, and only three or four waves fit in the
+#   1 s `pool_timeout`.
+# - **PostgreSQL shows why.** In the picture (left) the 5 connections at the server sit
+#   **idle in transaction** (red) while orders wait (grey above blue): the server has
+#   nothing to do, the requests are waiting for the pricing service while holding the
+#   connections everybody else needs. SQLite, in-process, has no such view.
+# - **Two short transactions** (right: read and commit, call the pricing service
+#   holding no connection, write) use the same 5 connections: all 40 are answered in
+#   about 0.75 s, and the connections are almost never idle in a transaction.
+# - Raising `pool_timeout` turns the 503s into a 2.9 s wait (the p99 that "went to
+#   30 s" after a deploy with the default 30 s timeout); a bigger pool takes connections
+#   the database may not have, as the next cell shows.
+
+# %%
+assert sqlite_statuses.get("503", 0) >= 10, sqlite_statuses  # the same pool stall, no server
+if pg_ok:
+    held, short = pg_runs["starter (one transaction)"], pg_runs["two short transactions"]
+    assert {"answered", "held"} <= set(held["failed"]), held["failed"]
+    assert held["extra"]["statuses"].get("503", 0) >= 15, held["extra"]["statuses"]
+    assert held["extra"]["connections"]["idle_in_transaction_s"] > 2 * pool_stall.HELD_LIMIT
+    assert short["failed"] == [], short["failed"]
+    assert short["extra"]["connections"]["peak"] <= pool_stall.POOL_SIZE
+
+# %% [markdown]
+# ### Past `max_connections`: two workers, two pools
+#
+# Every process has its own pool. `apps/nb07_two_pools.py` keeps 10 connections per
+# process; served with **two uvicorn workers**, that is 20, and this server gives an
+# ordinary role 17 (`max_connections` 20, 3 reserved for the superuser; the grader's own
+# sampling connection takes one more).
+#
+# **Predict:** `GET /hold` holds a connection 3 s; 40 of them arrive one every 50 ms
+# (both workers get some). At their peak, how many connections do the two pools hold at
+# the server?
+
+# %%
+predicted_pool_peak = None  # your figure: the two workers' connections at the server, peak
+
+# %%
+if pg_ok:
+    with postgres.postgres_server() as pg:
+        refused = fill_up(pg)
+        print(f"one by one as `app`: {refused['opened']} connections, then {refused['raised']} "
+              f"(SQLSTATE {refused['sqlstate']}): {refused['message']}")
+        with lab.serve("apps/nb07_two_pools.py", workers=2, env=pg.app_env, reachable=[pg.folder]) as app:
+            overflow = two_pools(app, pg, requests=40, every=0.05)
+    print("two workers:", overflow["statuses"], "| workers that answered:", len(overflow["workers"]),
+          "| SQLSTATEs:", overflow["sqlstates"])
+    if overflow["refused"]:
+        print("what the app caught:", overflow["refused"][0]["raised"], "—", overflow["refused"][0]["message"])
+    score("connections at the server, two pools at their peak", predicted_pool_peak, overflow["peak"],
+          tolerance=Tolerance(absolute=2), unit="connections")
+    display(plots.burst_figure(overflow["burst"], "40 × GET /hold, one every 50 ms, two workers × pool 10"))
+
+# %% [markdown]
+# The server refuses the connection past its limit at once, with **SQLSTATE 53300**
+# (`too_many_connections`): "remaining connection slots are reserved for non-replication
+# superuser connections" here (PostgreSQL 16 words it "...for roles with the SUPERUSER
+# attribute"; match the code, not the text). asyncpg raises `TooManyConnectionsError`;
+# SQLAlchemy wraps it in a plain `DBAPIError` (not `OperationalError`, not the pool's
+# `TimeoutError`), so an `except exc.TimeoutError` answering 503 misses it and the client
+# gets a 500. Pools add up across workers, pods and services: size each one from what the
+# database gives *all* of them (`max_connections`, or a pooler such as PgBouncer in
+# front).
+
+# %%
+if pg_ok:
+    assert refused["sqlstate"] == "53300" and refused["opened"] == postgres.MAX_CONNECTIONS - postgres.SUPERUSER_RESERVED
+    assert len(overflow["workers"]) == 2, overflow  # both workers served
+    assert overflow["peak"] < 20, overflow["peak"]  # never the 20 the pools asked for
+    assert overflow["statuses"].get("500", 0) >= 1 and overflow["sqlstates"] == ["53300"], overflow["statuses"]
+
+# %% [markdown]
+# ### Your turn: orders that give the connection back
+#
+# The cell below copies the starter to `mine/07-orders.py` (once: your edits are kept).
+# Make 40 orders at once answer 201 within 1.5 s on the same 5 connections, none left
+# idle in a transaction while an order waits for the pricing service. The check is the
+# `pool-stall` exercise's own scenario and checks, on a private PostgreSQL.
+
+# %%
+orders_turn = TURNS["07-orders"]
+display(Code(filename=orders_turn.start(), language="python"))
+
+# %%
+orders_verdict = orders_turn.check() if pg_ok else None  # grades mine/07-orders.py; rerun after each edit
+
+# %%
+if REFERENCE and pg_ok:  # executed headless (CI): the reference answer must pass
+    assert orders_verdict is not None and orders_verdict.passed, orders_verdict.render()
+
+# %% [markdown]
+# Stuck? Run `orders_turn.show_answer()` in a new cell to see one answer.
+
+# %% [markdown]
+# ## 7. Turn a knob: exports at once through a plain generator
 #
 # How many exports can a sync generator stream at the source's pace before the 40
 # tokens run out? Predict, then send the burst. (Run in JupyterLab: a click starts a
@@ -618,7 +799,7 @@ display(run_button(
 ))
 
 # %% [markdown]
-# ## 7. Your turn: a dashboard that fans out safely
+# ## 8. Your turn: a dashboard that fans out safely
 #
 # `apps/nb07_dashboard_starter.py` (section 2) is fast alone and fails under load: 429s
 # from the account service, and siblings left running when a part fails. The cell below
@@ -661,6 +842,10 @@ if REFERENCE:  # executed headless (CI): the reference answer must pass
 #   timeout 30 s)`; 40 threads against 15 connections park 25 threads on the pool. An
 #   `AsyncSession` per request frees the threads but not the pool's limit: size
 #   `pool_size`/`max_overflow`/`pool_timeout` on purpose. asyncpg for PostgreSQL.
+# - **PostgreSQL:** never hold a connection (a transaction) across an await that is not
+#   the database: two short transactions, or the call first. `pg_stat_activity` shows the
+#   mistake as connections *idle in transaction*. Pools add up across workers; past
+#   `max_connections` the server refuses at once with SQLSTATE 53300, a 500, not a 503.
 
 # %%
 leaks.finish()
@@ -677,8 +862,11 @@ leaks.finish()
 #   - `python -m autograder grade timeouts my_fix.py`, nbgrader notebook
 #     [timeouts.ipynb](../exercises/source/timeouts/timeouts.ipynb);
 #   - `python -m autograder grade starved-health my_fix.py`, nbgrader notebook
-#     [starved-health.ipynb](../exercises/source/starved-health/starved-health.ipynb).
-# - **Your turn**, if you skipped it: section 7, `mine/07-dashboard.py`.
+#     [starved-health.ipynb](../exercises/source/starved-health/starved-health.ipynb);
+#   - `python -m autograder grade pool-stall my_fix.py` (needs PostgreSQL), nbgrader notebook
+#     [pool-stall.ipynb](../exercises/source/pool-stall/pool-stall.ipynb).
+# - **Your turn**, if you skipped it: section 8, `mine/07-dashboard.py`, and section 6's
+#   `mine/07-orders.py`.
 # - **Drills:** `python -m autograder drill predict-stream-blocking-generator`,
 #   `python -m autograder drill predict-stream-sync-generator`,
 #   `python -m autograder drill predict-fanout-429`,

@@ -115,6 +115,7 @@ def test_the_production_questions_cover_what_the_drills_lacked():
         "q-create-task-vanishes",
         "q-db-pool-session",
         "q-find-blocking-line",
+        "q-p99-after-deploy",
     }
 
 

@@ -35,6 +35,7 @@ STARTERS = {
         {"first-token", "loop-free", "health-fast", "threads-free"},
         "upstream.iter_lines()",
     ),
+    "pool-stall": ({"answered", "held"}, None),
 }
 
 
