@@ -164,11 +164,6 @@ class Crash:
     def last(self) -> Attempt:
         return self.attempts[-1]
 
-    @property
-    def conclusive(self) -> bool:
-        """The last signal landed while an accepted order's email was still owed."""
-        return bool(self.last.owed)
-
 
 async def crash(
     s: Session,
