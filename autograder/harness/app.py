@@ -211,3 +211,33 @@ def app_traceback(exc: BaseException, path: str) -> str:
     """The traceback's frames in the submission only: the harness's are noise to a student."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if owned(f.filename, path)]
     return "".join(traceback.format_list(frames)) + "".join(traceback.format_exception_only(exc))
+
+
+WS_PING_INTERVAL = 1.0  # uvicorn's keepalive ping, every second on each WebSocket
+WS_PING_TIMEOUT = 6.0  # a member that answers no ping for this long is closed (1011)
+
+
+def ws_options() -> dict[str, Any]:
+    """How uvicorn serves WebSockets here: ``websockets``' sans-I/O protocol (what uvicorn's
+    ``auto`` picks when the package is installed, so a student's own ``uvicorn app:app``
+    runs the same code) with the grader's keepalive. A submission cannot ping through ASGI,
+    so the keepalive, and whether a vanished member is found, is the server's. Where the
+    served environment lacks it (a scanned service on an older uvicorn, or without the
+    ``websockets`` package) WebSockets stay off, as before, and HTTP is served alike."""
+    import importlib.util
+
+    try:
+        from uvicorn.config import WS_PROTOCOLS
+
+        usable = "websockets-sansio" in WS_PROTOCOLS and bool(
+            importlib.util.find_spec("websockets")
+        )
+    except (ImportError, ValueError):
+        usable = False
+    if not usable:
+        return {"ws": "none"}
+    return {
+        "ws": "websockets-sansio",
+        "ws_ping_interval": WS_PING_INTERVAL,
+        "ws_ping_timeout": WS_PING_TIMEOUT,
+    }

@@ -9,7 +9,9 @@ the thread limiter's borrowed tokens).
 
 The grader starts this in a fresh process of its own. It fixes the environment the
 contract names (asyncio's default executor of 40 workers; uvicorn on asyncio + h11, one
-worker, or ``--workers N`` under uvicorn's own supervisor: ``workers.py``), imports the
+worker, or ``--workers N`` under uvicorn's own supervisor: ``workers.py``; WebSockets with
+the ``websockets`` package's sans-I/O protocol and the grader's keepalive, :func:`ws_options`),
+imports the
 submission, and serves it on a listening socket the grader bound
 (so the port is known before this process starts).
 
@@ -40,6 +42,7 @@ from autograder.harness.app import (
     last_error,
     report_tokens,
     with_probe,
+    ws_options,
 )
 
 
@@ -61,6 +64,7 @@ class _Pinned:
         self.executor_class = ThreadPoolExecutor
         self.loop_factory = asyncio.SelectorEventLoop
         self.run = run_on(self.loop_factory)
+        self.ws = ws_options()
 
 
 def run_on(loop_factory: Any) -> Any:
@@ -84,7 +88,7 @@ def run_on(loop_factory: Any) -> Any:
     return run
 
 
-def _supported(config_class: Any, options: dict[str, Any]) -> dict[str, Any]:
+def supported(config_class: Any, options: dict[str, Any]) -> dict[str, Any]:
     """The options this uvicorn's ``Config`` knows: a service may pin an older release
     (``timeout_graceful_shutdown`` came in 0.22.0; without it, uvicorn waits as it did)."""
     import inspect
@@ -122,14 +126,14 @@ async def _serve(
     options = {
         "loop": "asyncio",
         "http": "h11",
-        "ws": "none",
+        **pinned.ws,
         "workers": 1,
         "lifespan": "auto",
         "access_log": False,
         "log_level": "warning",
         "timeout_graceful_shutdown": 1,
     }
-    config = pinned.config_class(pinned.with_probe(app), **_supported(pinned.config_class, options))
+    config = pinned.config_class(pinned.with_probe(app), **supported(pinned.config_class, options))
     server = Server(config)
     try:
         await server.serve(sockets=[sock])

@@ -101,7 +101,7 @@ def serve_workers(args: Any, sock: socket.socket, status: harness.Channel, repor
         workers=args.workers,
         loop="asyncio",
         http="h11",
-        ws="none",
+        **harness.ws_options(),
         lifespan="auto",
         access_log=False,
         log_level="warning",

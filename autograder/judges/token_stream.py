@@ -21,9 +21,10 @@ from autograder.harness.app import THREADS_PATH
 from autograder.judges import checks
 from autograder.judges.checks import Check
 from autograder.judges.exercise import Exercise
-from autograder.measure import load, session
+from autograder.measure import load
 from autograder.measure.load import OpenLoopProbe, Request, Response, percentile
 from autograder.measure.session import Figures, Session
+from autograder.measure.streams import Stream, read_sse
 from autograder.servers.model import (
     FIRST_DELAY,
     LONG_SUFFIX,
@@ -49,77 +50,13 @@ POST_WAIT = 1.5
 MIN_PROBES = 20
 
 
-def _events(buffer: bytearray) -> list[str]:
-    """Pop the complete SSE events (their data lines joined) from ``buffer``."""
-    text = bytes(buffer).replace(b"\r\n", b"\n")
-    *complete, rest = text.split(b"\n\n")
-    buffer[:] = rest
-    out = []
-    for block in complete:
-        data = [
-            line[5:].removeprefix(b" ").decode(errors="replace")
-            for line in block.split(b"\n")
-            if line.startswith(b"data:")
-        ]
-        if data:
-            out.append("\n".join(data))
-    return out
-
-
-async def read_stream(
-    port: int, record: Response, stream: dict[str, Any], leave_after: int | None, deadline: float
-) -> None:
-    """One SSE client: note when each token event arrived; after ``leave_after`` tokens
-    close the connection (a FIN, as a browser tab that closes)."""
-    writer = None
-    buffer = bytearray()
-
-    def arrived(data: bytes) -> bool:
-        buffer.extend(data)
-        for event in _events(buffer):
-            try:
-                value = json.loads(event)
-            except ValueError:
-                value = None
-            if isinstance(value, dict) and "index" in value:
-                stream["tokens"].append(value)
-                stream["token_times"].append(time.monotonic())
-                if leave_after is not None and len(stream["tokens"]) >= leave_after:
-                    return True
-        return False
-
+def _token(event: str) -> dict[str, Any] | None:
+    """A token event's value (``{"index": i, "text": ...}``), None for anything else."""
     try:
-        async with asyncio.timeout(max(deadline - time.monotonic(), 0.01)):
-            reader, writer = await asyncio.open_connection(session.HOST, port)
-            writer.write(record.request.encode(session.HOST, port))
-            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-            record.status = int(head[0].split(" ", 2)[1])
-            for line in head[1:]:
-                key, _, value = line.partition(":")
-                if key:
-                    record.headers[key.strip().lower()] = value.strip()
-            leave = False
-            if record.headers.get("transfer-encoding", "").lower() == "chunked":
-                while not leave and (
-                    size := int((await reader.readuntil(b"\r\n")).split(b";")[0].strip(), 16)
-                ):
-                    leave = arrived((await reader.readexactly(size + 2))[:-2])
-            elif "content-length" in record.headers:
-                leave = arrived(await reader.readexactly(int(record.headers["content-length"])))
-            else:
-                while not leave and (data := await reader.read(65536)):
-                    leave = arrived(data)
-            record.end = time.monotonic()
-            if leave:
-                stream["left"] = record.end
-    except TimeoutError:
-        record.error = "unfinished when the grader stopped waiting"
-    except (OSError, ValueError, IndexError, asyncio.IncompleteReadError) as exc:
-        record.end = time.monotonic()
-        record.error = f"{type(exc).__name__}: {exc}"
-    finally:
-        if writer is not None:
-            writer.close()
+        value = json.loads(event)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) and "index" in value else None
 
 
 def _latencies(probe: OpenLoopProbe, since: float, until: float) -> list[float]:
@@ -148,23 +85,24 @@ async def measure(s: Session) -> Figures:
     start = time.monotonic()
     deadline = start + STREAM_WAIT
     streams: dict[str, dict[str, Any]] = {}
+    seen_by: dict[str, Stream] = {}
     records: dict[str, Response] = {}
     tasks = []
     for sid in order:
         leaver = sid.startswith("l")
         prompt = f"{tag}-{sid}" + (LONG_SUFFIX if leaver else "")
         records[sid] = Response(request=Request("GET", f"/chat/{sid}?prompt={prompt}"), start=start)
-        streams[sid] = {
-            "prompt": prompt,
-            "leaver": leaver,
-            "tokens": [],
-            "token_times": [],
-            "left": None,
-        }
+        streams[sid] = {"prompt": prompt, "leaver": leaver}
+        seen_by[sid] = Stream()
         tasks.append(
             asyncio.create_task(
-                read_stream(
-                    s.port, records[sid], streams[sid], LEAVE_AFTER if leaver else None, deadline
+                read_sse(
+                    s.port,
+                    records[sid],
+                    seen_by[sid],
+                    _token,
+                    leave_after=LEAVE_AFTER if leaver else None,
+                    deadline=deadline,
                 )
             )
         )
@@ -188,7 +126,7 @@ async def measure(s: Session) -> Figures:
     post_latencies = [r.latency for r in post if r.done and r.status == 200 and r.latency]
 
     # The model's records: wait (bounded) until every stream that left was closed.
-    lefts = [st["left"] for st in streams.values() if st["left"] is not None]
+    lefts = [st.left for st in seen_by.values() if st.left is not None]
 
     async def model_streams() -> dict[str, dict[str, Any]]:
         return {m["prompt"]: m for m in (await s.deps_stats())["model"]["streams"]}
@@ -206,18 +144,18 @@ async def measure(s: Session) -> Figures:
 
     rows = []
     for sid in order:
-        st, rec = streams[sid], records[sid]
+        st, rec, got = streams[sid], records[sid], seen_by[sid]
         up = seen.get(st["prompt"])
-        left = st["left"]
+        left = got.left
         closed = up["closed"] if up is not None else None
-        first = st["token_times"][0] if st["token_times"] else None
+        first = got.times[0] if got.times else None
         rows.append(
             {
                 "id": sid,
                 "leaver": st["leaver"],
                 "first_token_ms": _ms(first - start) if first else None,
-                "tokens": len(st["tokens"]),
-                "token_ms": [round((t - start) * 1000) for t in st["token_times"]],
+                "tokens": len(got.messages),
+                "token_ms": [round((t - start) * 1000) for t in got.times],
                 "end_ms": _ms(rec.end - start)
                 if rec.end and left is None and not rec.error
                 else None,
@@ -248,7 +186,7 @@ async def measure(s: Session) -> Figures:
             ),
             "_secret": secret,
             "_prompts": {sid: st["prompt"] for sid, st in streams.items()},
-            "_tokens": {sid: st["tokens"] for sid, st in streams.items()},
+            "_tokens": {sid: got.messages for sid, got in seen_by.items()},
             "_health": lat["health"],
             "_threads": lat["threads"],
             "_post": [r.latency if r.done and r.status == 200 else None for r in post],

@@ -83,6 +83,7 @@ class Session:
         self.began = self._since  # the first request the scenario sends
         self.prepared: Any = None  # what the exercise's ``prepare`` computed
         self.beside: Any = None  # the server the grader started beside the run, if any
+        self._app_procs: list[Any] = []
 
     # -- requests ---------------------------------------------------------------------
     async def send(self, request: Request, *, wait_at_most: float = 10.0) -> Response:
@@ -184,6 +185,23 @@ class Session:
             reset_deps=reset_deps,
         )
         return burst.responses, burst.loop
+
+    # -- the submission's memory, read from outside ------------------------------------------
+    def app_memory(self) -> int | None:
+        """The submission's resident memory in bytes: the RSS of its process (and of what it
+        started), read from ``/proc`` outside the sandbox; None when it is gone."""
+        import psutil
+
+        from autograder.run.runner import host_app_processes
+
+        if not self._app_procs:
+            self._app_procs = host_app_processes(self.run)
+        total, seen = 0, False
+        for proc in self._app_procs:
+            with contextlib.suppress(psutil.Error):
+                total += proc.memory_info().rss
+                seen = True
+        return total if seen else None
 
     # -- dependency servers and files -----------------------------------------------------
     @property
