@@ -38,7 +38,7 @@ def cases(exercise: str) -> list[tuple[str, Path]]:
 def figures(metrics: dict[str, Any]) -> dict[str, Any]:
     keep = {"max_loop_lag_ms", "latency_ms"}
     skip = {"timeline", "events", "emails_ms", "requests", "answered", "waited_ms", "loop_probes",
-            "streams", "connections_timeline"}
+            "streams", "connections_timeline", "members", "published_ms", "memory_timeline"}
     return {k: v for k, v in metrics.items() if k in keep or k not in skip}
 
 

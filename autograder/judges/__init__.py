@@ -35,6 +35,7 @@ def _load() -> dict[str, Exercise]:
         threadpool_exhaustion,
         timeouts,
         token_stream,
+        ws_broadcast,
     )
 
     modules = (
@@ -51,6 +52,7 @@ def _load() -> dict[str, Exercise]:
         starved_health,
         token_stream,
         pool_stall,
+        ws_broadcast,
     )
     return {m.EXERCISE.id: m.EXERCISE for m in modules}
 

@@ -36,6 +36,7 @@ STARTERS = {
         "upstream.iter_lines()",
     ),
     "pool-stall": ({"answered", "held"}, None),
+    "ws-broadcast": ({"latency", "publish", "stalled-dropped"}, None),
 }
 
 
