@@ -51,6 +51,16 @@ def timeline_png(verdict: Verdict) -> bytes | None:
     if not bars:
         return None
     waited = verdict.metrics.get("waited_ms")
+    if verdict.metrics.get("members"):  # ws-broadcast: messages received over time, per member
+        ax = plots.members(
+            verdict.metrics["members"],
+            published_ms=verdict.metrics.get("published_ms") or (),
+            resumed_ms=verdict.metrics.get("resumed_ms"),
+            title=f"{verdict.exercise}: what each member of the room received",
+        )
+        figure = ax.get_figure(root=True)
+        assert isinstance(figure, Figure)
+        return plots.png(figure, dpi=90)
     if verdict.metrics.get("streams"):  # token-stream: one line per stream, not per request
         ax = plots.streams(
             verdict.metrics["streams"], title=f"{verdict.exercise}: the grader's streams"
@@ -72,6 +82,17 @@ def timeline_png(verdict: Verdict) -> bytes | None:
 
 def timeline_caption(verdict: Verdict) -> str:
     """What the picture's colours mean, in words."""
+    if verdict.metrics.get("members"):
+        return wrap(
+            "How to read the picture: how many messages each member of the room had received, "
+            "over time. Black dashes: the messages published so far. Blue: the 30 members "
+            "that kept reading; lines that keep to the black one got every message at once, "
+            "a flat stretch is a member waiting. Orange: the member that stopped reading; it "
+            "read again at the dotted line, and a red cross marks when its connection ended "
+            "(dropped by your service: no cross, or more messages after the dotted line, "
+            "means it was still in the room). Grey: the member that vanished; uvicorn's "
+            "keepalive closes it after about 7 s."
+        )
     if verdict.metrics.get("streams"):
         return wrap(
             "How to read the picture: one line per stream the grader opened, all at once at 0. "

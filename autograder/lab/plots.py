@@ -153,6 +153,82 @@ def streams(
     return ax
 
 
+def members(
+    rows: Sequence[dict[str, Any]],
+    *,
+    published_ms: Sequence[float] = (),
+    resumed_ms: float | None = None,
+    ax: Axes | None = None,
+    title: str = "Members",
+) -> Axes:
+    """Messages received over time, one line per WebSocket member (the ``members`` of a
+    ws-broadcast verdict's metrics; times from the first publish).
+
+    Black dashes: messages published so far. Blue: each member that kept reading (a line
+    under the publisher's means it fell behind). Orange: the member that stopped reading,
+    with a dotted line where it read again and a cross where its connection ended (the app
+    dropped it, or uvicorn's keepalive closed it). Grey: the member that vanished.
+    """
+    ax = _axes(ax, height=4.0)
+    colours = {"healthy": OK_COLOUR, "stalled": "#e08a00", "vanished": "#888888"}
+    horizon = max(
+        [float(t) for r in rows for t in (r.get("received_ms") or [])[-1:]]
+        + [float(r["ended_ms"]) for r in rows if r.get("ended_ms") is not None]
+        + [float(t) for t in published_ms[-1:]]
+        + [1000.0]
+    )
+    if published_ms:
+        xs = [0.0, *published_ms, horizon]
+        ax.step(
+            xs,
+            [0, *range(1, len(published_ms) + 1), len(published_ms)],
+            where="post",
+            color="black",
+            lw=1.0,
+            ls="--",
+            zorder=5,
+        )
+    for r in sorted(rows, key=lambda r: r.get("role") != "healthy"):
+        role = r.get("role", "healthy")
+        ticks = [float(t) for t in r.get("received_ms") or []]
+        colour = colours.get(role, OK_COLOUR)
+        end = float(r["ended_ms"]) if r.get("ended_ms") is not None else horizon
+        ax.step(
+            [0.0, *ticks, end],
+            [0, *range(1, len(ticks) + 1), len(ticks)],
+            where="post",
+            color=colour,
+            lw={"healthy": 2.5, "stalled": 2.0}.get(role, 1.0),
+            alpha=0.5 if role == "healthy" else 1.0,
+            ls=":" if role == "vanished" else "-",
+        )
+        if r.get("ended_ms") is not None and role != "healthy":
+            ax.plot(
+                [end],
+                [len(ticks)],
+                "x",
+                color=BAD_COLOUR if role == "stalled" else colour,
+                markersize=8,
+                mew=2,
+            )
+    if resumed_ms is not None:
+        ax.axvline(resumed_ms, color=colours["stalled"], ls=":", lw=1.2)
+    handles: list[Artist] = [
+        Patch(color="black", label="published so far"),
+        Patch(color=OK_COLOUR, label="members that kept reading"),
+        Patch(color=colours["stalled"], label="stopped reading (dotted: read again)"),
+        Patch(color=colours["vanished"], label="vanished (dotted; answers no ping)"),
+        Patch(color=BAD_COLOUR, label="x: its connection ended"),
+    ]
+    ax.legend(handles=handles, loc="upper left", fontsize=7, framealpha=0.9)
+    ax.set_xlabel("time since the first message was published (ms)")
+    ax.set_ylabel("messages received")
+    ax.set_xlim(0, horizon)
+    ax.set_ylim(bottom=0)
+    ax.set_title(title)
+    return ax
+
+
 def bar_colour_handles(
     *, ok: str | None = "answered", error: str | None = None, pending: str | None = None
 ) -> tuple[list[Artist], list[str]]:
