@@ -56,7 +56,6 @@ DROP_LIMIT = 2.0  # the stalled member's connection ended within this of its rea
 VANISH_LIMIT = WS_PING_INTERVAL + WS_PING_TIMEOUT + 1.5  # s after joining: the keepalive's end
 LAG_LIMIT = 0.3  # the worst loop probe
 MEMORY_EVERY = 0.05
-SETTLE = 0.5  # after the last member ended: memory read once more
 
 
 def _seq(message: str | bytes) -> int:
@@ -160,10 +159,9 @@ async def measure(s: Session) -> Figures:
     for t in senders:
         t.cancel()
     await asyncio.gather(*senders, return_exceptions=True)
-    await asyncio.sleep(SETTLE)
     sampler.cancel()
     await asyncio.gather(sampler, return_exceptions=True)
-    after = memory[-1][1] if memory else None
+    after = await asyncio.to_thread(s.app_memory)  # the members gone (informative only)
     during = [v for t, v in memory if start <= t <= resumed]
     peak = max(during, default=None)
     late = [v for t, v in memory if start + MEMORY_FROM <= t <= resumed]
