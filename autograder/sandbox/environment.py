@@ -205,7 +205,7 @@ def confinement() -> Confinement:
 
 def versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
-    for name in ("fastapi", "starlette", "uvicorn", "httpx", "anyio"):
+    for name in ("fastapi", "starlette", "uvicorn", "httpx", "anyio", "websockets"):
         try:
             out[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
@@ -215,14 +215,14 @@ def versions() -> dict[str, str]:
 
 def describe() -> dict[str, Any]:
     """The ``environment`` object of the JSON verdict."""
-    from autograder.harness.app import DEFAULT_EXECUTOR_WORKERS
+    from autograder.harness.app import DEFAULT_EXECUTOR_WORKERS, ws_options
 
     return {
         "default_executor_workers": DEFAULT_EXECUTOR_WORKERS,
         "anyio_thread_limiter_tokens": 40,
         "ssl_cert_file": f"autograder/sandbox/certs/{CERT_FILE.name}",
         "ssl_cert_dir": None,
-        "uvicorn": {"loop": "asyncio", "http": "h11", "workers": 1},
+        "uvicorn": {"loop": "asyncio", "http": "h11", "workers": 1, **ws_options()},
         "limits": dict(LIMITS),
         "confinement": confinement().describe(),
         "versions": versions(),

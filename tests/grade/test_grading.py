@@ -81,8 +81,17 @@ def test_json_is_exactly_the_contract_object():
     env = verdict["environment"]
     assert env["default_executor_workers"] == 40
     assert env["ssl_cert_dir"] is None and env["ssl_cert_file"].endswith(".pem")
-    assert env["uvicorn"] == {"loop": "asyncio", "http": "h11", "workers": 1}
-    assert {"python", "fastapi", "starlette", "uvicorn", "httpx"} <= set(env["versions"])
+    assert env["uvicorn"] == {
+        "loop": "asyncio",
+        "http": "h11",
+        "workers": 1,
+        "ws": "websockets-sansio",
+        "ws_ping_interval": 1.0,
+        "ws_ping_timeout": 6.0,
+    }
+    assert {"python", "fastapi", "starlette", "uvicorn", "httpx", "websockets"} <= set(
+        env["versions"]
+    )
     m = verdict["metrics"]
     assert m["requests"] == m["answered"] == 20 and m["max_loop_lag_ms"] < 200
     assert all(set(c) == {"name", "passed", "message"} for c in verdict["checks"])
