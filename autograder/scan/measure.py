@@ -96,8 +96,7 @@ async def measure(
             got = await opener(session.port, request, wait_at_most=hang_after)
             if isinstance(got, stream.Client):
                 if streamed is None:
-                    declared = declared_stream
-                    streamed = {"seen": "OpenAPI schema" if declared else "response head"}
+                    streamed = {"seen": "OpenAPI schema" if declared_stream else "response head"}
                 await stream.hold(got, first_within=hang_after, then=stream.ALONE_HOLD)
                 got = got.response
             alone.append(got)
