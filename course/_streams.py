@@ -85,7 +85,8 @@ async def _hold(app: lab.LabApp, kind: str, steps: Sequence[int], probe_for: flo
     port, proc = app.port, _process(app)
     path = f"/feed/{kind}"
     clients: list[tuple[asyncio.StreamWriter, asyncio.Task[bool]]] = []
-    trace = [{"streams": 0, "rss": proc.memory_info().rss, "threads": proc.num_threads()}]
+    trace = [{"streams": 0, "rss": proc.memory_info().rss, "threads": proc.num_threads(),
+              "fds": (await _open(app))["fds"]}]
     health = {0: summary(await _probe(app, "/health", probe_for))}
     for target in steps:
         while len(clients) < target:
@@ -93,7 +94,7 @@ async def _hold(app: lab.LabApp, kind: str, steps: Sequence[int], probe_for: flo
         # every listener has its first event, or (sync) no thread was left to send it
         await asyncio.wait([t for _, t in clients], timeout=OPEN_WITHIN)
         trace.append({"streams": target, "rss": proc.memory_info().rss, "threads": proc.num_threads(),
-                      "opened": sum(t.done() and t.result() for _, t in clients)})
+                      "fds": (await _open(app))["fds"], "opened": sum(t.done() and t.result() for _, t in clients)})
     health[len(clients)] = summary(await _probe(app, "/health", probe_for))
     inside = await _open(app)
     trace[-1]["threads_after_probe"] = proc.num_threads()
@@ -110,7 +111,7 @@ async def _hold(app: lab.LabApp, kind: str, steps: Sequence[int], probe_for: flo
     # /health right after they all left, while the app notices they have gone
     after, gone_within = await asyncio.gather(_probe(app, "/health", probe_for), all_gone())
     still = await _open(app)
-    return {"kind": kind, "trace": trace, "health": health, "health_after_leaving": summary(after),
+    return {"kind": kind, "trace": trace, "health": health, "fd_limit": inside["fd_limit"], "health_after_leaving": summary(after),
             "inside": inside, "after_leaving": still, "all_gone_within_s": gone_within,
             "spec_version": inside.get("spec_version")}
 

@@ -121,6 +121,7 @@ predicted_kb_per_stream = None  # your figure: KB of RSS per idle async SSE stre
 predicted_health_answered = None  # your figure: of 30 /health probes, answered, 50 sync listeners
 
 # %%
+n_async = ASYNC_STEPS[-1]
 with lab.serve(LISTENERS) as app:
     warm_up(app)  # 20 listeners opened and closed first: first-use allocations are not a stream's cost
     idle = {"async": hold_listeners(app, "async", ASYNC_STEPS)}
@@ -138,6 +139,12 @@ for kind, run in idle.items():
           f"all gone within {run['all_gone_within_s']} s")
 a, s = idle["async"], idle["sync"]
 print(f"memory per idle async listener: {a['kb_per_stream']} KB (slope from {ASYNC_STEPS[0]} to {ASYNC_STEPS[-1]})")
+fds_per_stream = (a["trace"][-1]["fds"] - a["trace"][0]["fds"]) / n_async
+per_gib = int(2**20 / a["kb_per_stream"])
+print(f"file descriptors: {a['trace'][0]['fds']} -> {a['trace'][-1]['fds']} ({fds_per_stream:.2f} per stream); "
+      f"the app may open {a['fd_limit']} (its RLIMIT_NOFILE)")
+print(f"listeners per worker, idle: {per_gib} per GiB of memory; {a['fd_limit'] - a['trace'][0]['fds']} "
+      "more by its file descriptor limit")
 score("KB per idle async stream", predicted_kb_per_stream, a["kb_per_stream"],
       tolerance=Tolerance(relative=0.5), unit="KB")
 score("/health probes answered, 50 sync listeners", predicted_health_answered,
@@ -147,7 +154,6 @@ score("/health probes answered, 50 sync listeners", predicted_health_answered,
 display(listeners_figure(idle))
 
 # %%
-n_async = ASYNC_STEPS[-1]
 assert a["trace"][-1]["opened"] == n_async and a["inside"]["async"] == n_async
 assert 5 < a["kb_per_stream"] < 200, a["kb_per_stream"]  # tens of KB, not megabytes
 assert a["threads_added"] == 0 and a["trace"][-1]["threads_after_probe"] == a["trace"][0]["threads"]  # no thread
@@ -162,6 +168,7 @@ assert s["health"][SYNC_LISTENERS]["answered"] == 0, s["health"]
 assert s["after_leaving"]["sync_waiting"] == 40 and s["all_gone_within_s"] is None, s["after_leaving"]
 assert s["health_after_leaving"]["answered"] == 0
 assert a["spec_version"] == "2.3"  # what uvicorn's h11 protocol gives the app: section 5
+assert fds_per_stream == 1.0 and per_gib > 10_000  # one socket each; thousands per worker
 
 # %% [markdown]
 # Read it:
@@ -169,12 +176,14 @@ assert a["spec_version"] == "2.3"  # what uvicorn's h11 protocol gives the app: 
 # - **An idle async listener costs memory, not a thread**: tens of kilobytes each (the
 #   connection's buffers and h11 state, the request's task, FastAPI's producer and
 #   keep-alive tasks, the memory streams, the generator's frame). 300 of them added no
-#   thread, and `/health` answered beside them as fast as alone. **How many listeners
-#   per worker?** Memory says many thousands per GiB (divide by the slope above). The
-#   limit you meet first is elsewhere: file descriptors (`ulimit -n`, often 1024; each
-#   stream is one), the keep-alive pings (one write per idle stream every 15 s: 10 000
-#   streams are ~670 writes a second), and what each stream does when news comes (a
-#   broadcast to 10 000 listeners is 10 000 sends at once). Measure those for your
+#   thread, and `/health` answered beside them, slower at the 95th percentile but in
+#   milliseconds. **How many listeners per worker?** Memory says over ten thousand per
+#   GiB (the figure above). Each stream also holds one **file descriptor** (its socket),
+#   and a process may open only `ulimit -n` of them: the number printed above here, 1024
+#   on many a default machine, where it is the limit met first (raise it where you
+#   deploy). Past that come the keep-alive pings (one write per idle stream every 15 s:
+#   10 000 streams are ~670 writes a second) and what each stream does when news comes
+#   (a broadcast to 10 000 listeners is 10 000 sends at once). Measure those for your
 #   service; the idle cost is the small part.
 # - **A sync listener holds a worker thread for as long as it waits**: 40 generators
 #   sat in their blocking wait, each in one of the 40 threads of AnyIO's default limiter;
@@ -388,12 +397,13 @@ if REFERENCE:  # executed headless (CI): the reference answer must pass
 #
 # ## What to remember
 #
-# - **`EventSourceResponse`** (FastAPI ≥ 0.135): a producer task and a keep-alive task
+# - **`EventSourceResponse`** (in the installed FastAPI): a producer task and a keep-alive task
 #   per stream, a one-slot memory stream between your generator and the response,
 #   `: ping` after 15 s of silence, `Cache-Control: no-cache` and `X-Accel-Buffering: no`.
 #   A `def` generator goes through `iterate_in_threadpool`: a worker thread per `next()`.
-# - **Idle async streams are cheap**: tens of KB each and no thread; plan listeners per
-#   worker from file descriptors, keep-alive writes and broadcast cost, not memory.
+# - **Idle async streams are cheap**: tens of KB and one file descriptor each, no
+#   thread; plan listeners per worker from the descriptor limit, keep-alive writes and
+#   broadcast cost, not memory.
 # - **A sync stream holds a worker thread while it waits**, and keeps it after its client
 #   left: 40 such streams and every `def` endpoint, `/health` included, waits.
 # - **A disconnect arrives at an `await`**: with uvicorn's ASGI 2.3, Starlette's listener

@@ -9,11 +9,14 @@
   interval shortened (below) so the comments it sends meanwhile show on the wire.
 - ``GET /health``: a ``def`` endpoint, as many services have.
 - ``GET /lab/open`` (the lesson's bookkeeping): generators running now, by kind, and the
-  ASGI scope's ``spec_version`` uvicorn gave the last stream; ``POST /lab/news`` lets
+  ASGI scope's ``spec_version`` uvicorn gave the last stream, the process's open file
+  descriptors and its limit (from inside: the sandbox hides them); ``POST /lab/news`` lets
   every waiting generator end (the sync ones included).
 """
 
 import asyncio
+import os
+import resource
 import threading
 import time
 
@@ -78,7 +81,8 @@ async def quiet():
 
 @app.get("/lab/open")
 async def lab_open():
-    return {**open_now, **seen, "threads": threading.active_count(), "t": time.monotonic()}
+    return {**open_now, **seen, "threads": threading.active_count(), "t": time.monotonic(),
+            "fds": len(os.listdir("/proc/self/fd")), "fd_limit": resource.getrlimit(resource.RLIMIT_NOFILE)[0]}
 
 
 @app.post("/lab/news")
