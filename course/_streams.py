@@ -251,3 +251,54 @@ def relays_table(runs: dict[str, dict[str, Any]], names: dict[str, str]) -> str:
          "model answers written to their end", "what ended the generator"),
         rows,
     )
+
+
+# -- the two ways Starlette notices a disconnect, side by side ----------------------------
+
+
+async def noticed(spec_version: str, *, leave_at: float = 0.1, token_every: float = 0.5) -> dict[str, Any]:
+    """The installed ``StreamingResponse`` run as an ASGI server would run it, declaring
+    ``spec_version``: a generator that sends a token every ``token_every`` s, a client
+    that leaves at ``leave_at`` s. The fake server keeps the spec's promise: ``receive()``
+    returns ``http.disconnect`` once the client has left; after that, a send raises
+    ``OSError`` under ASGI >= 2.4 and returns silently below (as uvicorn's h11 does).
+    Returns when and how the generator ended, and what the response raised."""
+    from starlette.responses import StreamingResponse
+
+    t0 = time.monotonic()
+    ended: dict[str, Any] = {"how": None, "after_s": None}
+    received: list[str] = []
+
+    async def tokens() -> Any:
+        try:
+            while True:
+                await asyncio.sleep(token_every)  # waiting for the model
+                yield b'data: {"text": "token"}\n\n'
+        except BaseException as exc:
+            ended["how"] = type(exc).__name__
+            raise
+        finally:
+            ended["after_s"] = round(time.monotonic() - t0, 3)
+
+    async def receive() -> dict[str, Any]:
+        if not received:
+            received.append("http.request")
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await asyncio.sleep(max(t0 + leave_at - time.monotonic(), 0))  # the client leaves then
+        received.append("http.disconnect")
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        if time.monotonic() - t0 >= leave_at and tuple(map(int, spec_version.split("."))) >= (2, 4):
+            raise OSError("the client has gone")
+
+    scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": spec_version},
+             "method": "GET", "path": "/", "headers": []}
+    raised = None
+    try:
+        await StreamingResponse(tokens(), media_type="text/event-stream")(scope, receive, send)  # type: ignore[arg-type]
+    except Exception as exc:
+        raised = type(exc).__name__
+    return {"spec_version": spec_version, "response_returned_after_s": round(time.monotonic() - t0, 3),
+            "raised": raised, "generator_ended_by": ended["how"], "generator_ended_after_s": ended["after_s"],
+            "received": received}

@@ -30,15 +30,16 @@ import fastapi
 import fastapi.routing
 import fastapi.sse
 import starlette
-import starlette.concurrency
+import starlette.middleware.gzip
 import starlette.responses
 import uvicorn
 import uvicorn.protocols.http.h11_impl as h11_impl
 from _lesson import LeakCheck, show_function
 from _pictures import listeners_figure, relays_figure
 from _practice import REFERENCE, Tolerance, score
-from _streams import hold_listeners, news, on_the_wire, relays, relays_table, warm_up
+from _streams import hold_listeners, news, noticed, on_the_wire, relays, relays_table, warm_up
 from _turns import TURNS
+from _widgets import run_in_fresh_loop
 from IPython.display import Code, Markdown, display
 
 from autograder import lab
@@ -288,6 +289,7 @@ assert "x-accel-buffering: no" in quiet["head"] and "cache-control: no-cache" in
 assert "content-type: text/event-stream" in quiet["head"]
 assert 3 <= len(quiet["pings"]) <= 5, quiet["pings"]  # one per 0.2 s of the 1 s silence
 assert len(quiet["events"]) == 1 and quiet["events"][0][0] >= 1.0
+assert "text/event-stream" in starlette.middleware.gzip.DEFAULT_EXCLUDED_CONTENT_TYPES  # section's claim below
 
 # %% [markdown]
 # Four comments, one per 0.2 s of silence, then the event. What a proxy in front does
@@ -296,8 +298,9 @@ assert len(quiet["events"]) == 1 and quiet["events"][0][0] >= 1.0
 # - **Buffering.** nginx buffers a proxied response by default (`proxy_buffering on`): it
 #   would hold the tokens until its buffer fills and the user would see the answer in
 #   lumps. `X-Accel-Buffering: no`, which FastAPI sets, turns buffering off for this
-#   response; other proxies (and compression middleware: `GZipMiddleware` skips
-#   `text/event-stream` in current Starlette) need their own switch.
+#   response; other proxies need their own switch. Compression buffers too: the
+#   installed Starlette's `GZipMiddleware` leaves `text/event-stream` alone (asserted
+#   above); a proxy's gzip may not.
 # - **Idle timeouts.** The 15 s ping is under the common 60 s defaults. A stream that
 #   must survive a shorter timeout yields its own `ServerSentEvent(comment=...)` on a
 #   timer of your choosing; never patch the private interval in production.
@@ -335,11 +338,34 @@ assert "if spec_version >= (2, 4):" in inspect.getsource(call)
 #   `receive()` until it returns `http.disconnect`, then cancels the sender's scope: the
 #   generator gets `CancelledError` at whatever it is awaiting, at once.
 #
-# uvicorn 0.54's h11 (and httptools) protocol declares **2.3**, so here the listener task
-# does it: uvicorn sees the connection close, `receive()` returns `http.disconnect`, and
-# Starlette cancels the stream. uvicorn's `send()` after a disconnect returns silently,
-# without an error (the line above): with this server a failed send would never come.
-# The live proof, from this notebook's own runs:
+# Both paths, live, on the installed `StreamingResponse`, driven as a server drives it
+# (`_streams.noticed`): a generator that waits 0.5 s for each token, a client that leaves
+# at 0.1 s, and a server that keeps its spec's promise: `receive()` returns
+# `http.disconnect` once the client has left, and a send after that raises `OSError`
+# when the server declares 2.4 (returns silently below, as uvicorn's does):
+
+# %%
+paths = {v: run_in_fresh_loop(lambda v=v: noticed(v, leave_at=0.1, token_every=0.5)) for v in ("2.3", "2.4")}
+for v, p in paths.items():
+    print(f"ASGI {v}: the response returned {p['response_returned_after_s']} s in, raising {p['raised']}; "
+          f"the generator ended by {p['generator_ended_by']} at {p['generator_ended_after_s']} s; "
+          f"receive() gave {p['received']}")
+assert paths["2.3"]["generator_ended_by"] == "CancelledError" and paths["2.3"]["generator_ended_after_s"] < 0.2
+assert paths["2.4"]["raised"] == "ClientDisconnect" and paths["2.4"]["response_returned_after_s"] >= 0.5
+assert paths["2.4"]["received"] == [] and paths["2.4"]["generator_ended_by"] is None
+
+# %% [markdown]
+# Below 2.4 the listener heard the disconnect at 0.1 s and the generator was cancelled
+# at its `await`, at once. At 2.4 nobody called `receive()`: the generator went on
+# waiting for its token, and only its first send after the client left (0.5 s) failed;
+# Starlette turned the `OSError` into `ClientDisconnect`, and the generator was not even
+# closed then (it waits for Python to finalise it).
+#
+# uvicorn 0.54's h11 (and httptools) protocol declares **2.3**, so in this course's
+# servers the listener task does it: uvicorn sees the connection close, `receive()`
+# returns `http.disconnect`, and Starlette cancels the stream. uvicorn's `send()` after
+# a disconnect returns silently, without an error (the line above): with this server a
+# failed send would never come. The live proof, from this notebook's own runs:
 
 # %%
 print(f"the scope's asgi spec_version, read inside the app: {idle['async']['spec_version']}")
