@@ -253,7 +253,7 @@ assert wasted["sync"]["ended_by"] == {None: 4} and wasted["sync"]["wasted_max"] 
 # - **`async def` generators** (both responses) were ended by a `CancelledError` raised
 #   at their `await` (waiting for the model's next token) a few milliseconds after the
 #   client left; leaving `async with client.stream(...)` closed the model's connection,
-#   and the model stopped. Nothing wasted.
+#   and the model stopped. Nothing wasted here.
 # - **A reader task** (`asyncio.create_task(read_model(...))`) is nobody's child: the
 #   request's cancellation ends the generator relaying the queue, not the task filling
 #   it, which reads the answer to its end: **75 tokens paid for nobody** per client.
