@@ -450,8 +450,12 @@ leaks.finish()
 #   repository's folder `python -m autograder grade token-stream my_fix.py`. In a class:
 #   the nbgrader notebook
 #   [token-stream.ipynb](../exercises/source/token-stream/token-stream.ipynb).
-# - **Drills** on streams and threads: `python -m autograder drill predict-stream-sync-generator`,
-#   `python -m autograder drill predict-stream-blocking-generator`,
-#   `python -m autograder drill predict-starved-health`, and the question
-#   `python -m autograder drill q-timeouts-threads` (or in [10 · drills](10_drills.ipynb)).
+# - **Drills** on model streams: `python -m autograder drill predict-sse-sync-threads`
+#   (how many streams a `def` relay opens before the first token),
+#   `python -m autograder drill predict-sse-wasted-task` (tokens read after the client
+#   left), the spot-and-fix `python -m autograder drill fix-relay-never-closes`, and the
+#   question `python -m autograder drill q-sse-clients-per-worker`. On streams and threads:
+#   `python -m autograder drill predict-stream-sync-generator` and
+#   `python -m autograder drill q-timeouts-threads` (all of them in
+#   [10 · drills](10_drills.ipynb)).
 # - **Next:** [10 · drills](10_drills.ipynb): every drill of the course, in one notebook.
