@@ -14,7 +14,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from autograder.drills import predict, predict_lifecycle, predict_limits, predict_stalls, spot_fix
+from autograder.drills import (
+    predict,
+    predict_lifecycle,
+    predict_limits,
+    predict_stalls,
+    predict_streams,
+    spot_fix,
+)
 from autograder.drills.predict_drill import PredictDrill
 from autograder.drills.spot_fix import SpotFixDrill
 
@@ -23,6 +30,7 @@ _CITABLE: list[PredictDrill | SpotFixDrill] = [
     *predict_stalls.DRILLS,
     *predict_limits.DRILLS,
     *predict_lifecycle.DRILLS,
+    *predict_streams.DRILLS,
     *spot_fix.DRILLS,
 ]
 _BY_ID = {d.id: d for d in _CITABLE}

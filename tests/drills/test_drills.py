@@ -27,6 +27,7 @@ from autograder.drills import (
     predict_lifecycle,
     predict_limits,
     predict_stalls,
+    predict_streams,
     questions,
     questions_production,
     spot_fix,
@@ -73,6 +74,7 @@ def test_there_are_enough_drills_of_each_kind():
         *predict_limits.DRILLS,
         *predict_lifecycle.DRILLS,
         *predict_jobs.DRILLS,
+        *predict_streams.DRILLS,
         *spot_fix.DRILLS,
         *questions.DRILLS,
         *questions_production.DRILLS,
@@ -116,6 +118,7 @@ def test_the_production_questions_cover_what_the_drills_lacked():
         "q-db-pool-session",
         "q-find-blocking-line",
         "q-p99-after-deploy",
+        "q-sse-clients-per-worker",
     }
 
 
@@ -295,6 +298,7 @@ def test_reference_answers_hold_live(snippet):
 def test_starter_fails_and_reference_fix_passes(drill):
     broken = drill.grade(drill.starter)
     assert not broken.passed and "serves" not in broken.failed, broken.render()
+    assert not drill.fails_on or drill.fails_on in broken.failed, broken.render()
     fixed = drill.grade(drill.reference)
     assert fixed.passed, fixed.render()
 
