@@ -5,8 +5,8 @@ client leaves.
 
 The lesson's cells serve the app and call one of these; the clients, the probes and the
 bookkeeping are here. Every client is the grader's kind: a raw HTTP/1.1 connection that
-reads Server-Sent Events as they arrive (``autograder.judges.token_stream.read_stream``
-for the relays).
+reads Server-Sent Events as they arrive (``autograder.measure.streams.read_sse``, the
+token-stream grader's own, for the relays).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from autograder import lab
 from autograder.judges import token_stream
 from autograder.measure import load
 from autograder.measure.load import HOST, Request, Response, percentile
+from autograder.measure.streams import Stream, read_sse
 from autograder.servers.model import LONG_SUFFIX
 
 OPEN_WITHIN = 1.0  # s: a listener that has no first event by then is waiting for a thread
@@ -182,10 +183,9 @@ async def _relays(app: lab.LabApp, styles: Sequence[str], per_style: int) -> dic
         for style in styles:
             prompt = f"{tag}-{style}-{n}{LONG_SUFFIX}"
             record = Response(request=Request("GET", f"/relay/{style}?prompt={prompt}"), start=start)
-            streams[prompt] = {"style": style, "tokens": [], "token_times": [], "left": None,
-                               "record": record}
-            tasks.append(token_stream.read_stream(app.port, record, streams[prompt],
-                                                  token_stream.LEAVE_AFTER, deadline))
+            streams[prompt] = {"style": style, "seen": Stream(), "record": record}
+            tasks.append(read_sse(app.port, record, streams[prompt]["seen"], token_stream.token_of,
+                                  leave_after=token_stream.LEAVE_AFTER, deadline=deadline))
     await asyncio.gather(*tasks)
 
     async def model() -> dict[str, dict[str, Any]]:
@@ -200,7 +200,7 @@ async def _relays(app: lab.LabApp, styles: Sequence[str], per_style: int) -> dic
     ends = (await app.session.send(Request("GET", "/lab/ends"))).json()
     rows = []
     for prompt, st in streams.items():
-        up, left, end = seen.get(prompt), st["left"], ends.get(prompt)
+        up, left, end = seen.get(prompt), st["seen"].left, ends.get(prompt)
         rows.append({
             "style": st["style"],
             "left_ms": None if left is None else round((left - start) * 1000),

@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autograder.drills.measures import Measure, Measurement
-from autograder.judges.token_stream import read_stream
+from autograder.judges.token_stream import token_of
 from autograder.lab import LabApp, run
 from autograder.measure.load import Request, Response
 from autograder.measure.session import Session
+from autograder.measure.streams import Stream as Seen
+from autograder.measure.streams import read_sse
 from autograder.servers.model import FIRST_DELAY, LONG_SUFFIX
 
 
@@ -95,9 +97,9 @@ async def open_streams(
 
 
 async def _read(port: int, st: Stream, deadline: float) -> None:
-    box: dict[str, Any] = {"tokens": st.tokens, "token_times": st.token_times, "left": None}
-    await read_stream(port, st.record, box, st.leave_after, deadline)
-    st.left = box["left"]
+    seen = Seen(messages=st.tokens, times=st.token_times)
+    await read_sse(port, st.record, seen, token_of, leave_after=st.leave_after, deadline=deadline)
+    st.left = seen.left
 
 
 def _s(x: float | None) -> str:
