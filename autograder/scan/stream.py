@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from autograder.measure import load
 from autograder.measure.load import HOST, Request, Response
+from autograder.measure.streams import sse_events
 
 MEDIA_TYPE = "text/event-stream"
 ALONE_HOLD = 0.2  # s a stream sent alone stays open after its first event
@@ -46,15 +47,12 @@ class Client:
     _buffer: bytearray = field(default_factory=bytearray)
 
     def _arrived(self, data: bytes) -> None:
-        self._buffer.extend(data.replace(b"\r\n", b"\n"))
-        *blocks, rest = bytes(self._buffer).split(b"\n\n")
-        self._buffer[:] = rest
-        for block in blocks:
-            if any(line.startswith(b"data:") for line in block.split(b"\n")):
-                self.events += 1
-                if self.response.end is None:
-                    self.response.end = time.monotonic()
-                    self.first_event.set()
+        self._buffer.extend(data)
+        for _ in sse_events(self._buffer):  # the grader's own SSE parsing (measure/streams.py)
+            self.events += 1
+            if self.response.end is None:
+                self.response.end = time.monotonic()
+                self.first_event.set()
 
     async def read(self, stop: asyncio.Event, deadline: float) -> None:
         """Read events until ``stop`` is set, the stream ends or ``deadline`` passes; then
