@@ -11,9 +11,12 @@ from autograder.drills import (
     predict_lifecycle,
     predict_limits,
     predict_stalls,
+    predict_ws,
     questions,
     questions_production,
+    questions_ws,
     spot_fix,
+    spot_fix_ws,
 )
 from autograder.drills.predict_drill import PredictDrill
 from autograder.drills.questions import Question
@@ -27,9 +30,12 @@ _ALL: list[Drill] = [
     *predict_limits.DRILLS,
     *predict_lifecycle.DRILLS,
     *predict_jobs.DRILLS,
+    *predict_ws.DRILLS,
     *spot_fix.DRILLS,
+    *spot_fix_ws.DRILLS,
     *questions.DRILLS,
     *questions_production.DRILLS,
+    *questions_ws.DRILLS,
 ]
 DRILLS: dict[str, Drill] = {d.id: d for d in _ALL}
 

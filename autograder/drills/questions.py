@@ -14,7 +14,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from autograder.drills import predict, predict_lifecycle, predict_limits, predict_stalls, spot_fix
+from autograder.drills import (
+    predict,
+    predict_lifecycle,
+    predict_limits,
+    predict_stalls,
+    predict_ws,
+    spot_fix,
+    spot_fix_ws,
+)
 from autograder.drills.predict_drill import PredictDrill
 from autograder.drills.spot_fix import SpotFixDrill
 
@@ -23,7 +31,9 @@ _CITABLE: list[PredictDrill | SpotFixDrill] = [
     *predict_stalls.DRILLS,
     *predict_limits.DRILLS,
     *predict_lifecycle.DRILLS,
+    *predict_ws.DRILLS,
     *spot_fix.DRILLS,
+    *spot_fix_ws.DRILLS,
 ]
 _BY_ID = {d.id: d for d in _CITABLE}
 _CITE = re.compile(r"\{cite:([a-z0-9-]+)\}")
