@@ -1,9 +1,12 @@
 """The WebSocket drills: a member that stops reading, a fleet of replicas behind Redis, a room
 that keeps a member it should drop, and the questions that cite them. Slow tests measure live:
 each reference figure lands within its drill's tolerance, the spot-and-fix starter fails on
-its named check, the reference fix passes, and no redis-server is left behind."""
+its named check and the reference fix passes (with the other spot-and-fix drills, in
+test_drills_fixes.py), and no redis-server is left behind."""
 
 from __future__ import annotations
+
+import contextlib
 
 import psutil
 import pytest
@@ -53,10 +56,13 @@ def test_the_questions_cite_the_ws_drills():
     assert "Redis pub/sub" in questions_ws.DRILLS[1].model_answer()
 
 
-def _redis_children() -> list[psutil.Process]:
-    return [
-        p for p in psutil.Process().children(recursive=True) if p.name().startswith("redis-serv")
-    ]
+def _redis_children() -> list[int]:
+    found = []
+    for p in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):  # a child that ended meanwhile
+            if p.name().startswith("redis-serv"):
+                found.append(p.pid)
+    return found
 
 
 @pytest.mark.slow
@@ -73,14 +79,3 @@ def test_reference_answer_holds_live(drill):
     result = drill.score(drill.reference(), measured)
     assert result.passed, f"{drill.id}: {result.message} {measured.notes}"
 
-
-@pytest.mark.slow
-@pytest.mark.parametrize("which", ["starter", "reference"])
-def test_the_room_that_keeps_a_dead_member(which):
-    d = spot_fix_ws.DRILLS[0]
-    if which == "starter":
-        verdict = d.grade(d.starter)
-        assert not verdict.passed and d.fails_on in verdict.failed, verdict.render()
-    else:
-        verdict = d.grade(d.reference)
-        assert verdict.passed, verdict.render()
