@@ -51,7 +51,7 @@ async def _join(
 
 async def _stalled_broadcast(
     s: Session, readers: int, messages: int, size: int, rate: float, watch: float
-) -> tuple[list[Stream], Stream, list[Response], float]:
+) -> tuple[list[Stream], Stream, list[Response]]:
     port, room = s.port, f"room-{uuid.uuid4().hex[:8]}"
     path = f"/ws/{room}"
     stop, never = asyncio.Event(), asyncio.Event()
@@ -75,11 +75,12 @@ async def _stalled_broadcast(
                     load.send(load.HOST, port, request, wait_at_most=watch + 5, record=posts[-1])
                 )
             )
+
         async def all_read() -> bool:
             return all(len(h.messages) >= messages for h in healthy)
 
         await s.wait_until(all_read, wait_at_most=watch)  # or the watch is over
-        return healthy, stalled, posts, start
+        return healthy, stalled, posts
     finally:
         stop.set()
         for t in senders:
@@ -96,18 +97,21 @@ def stalled_broadcast(
 
     def measure(app: LabApp) -> Measurement:
         app.request("POST", "/rooms/warm-up/messages", {"text": "000000 warm-up"})
-        healthy, stalled, posts, start = lab.run(
+        healthy, stalled, posts = lab.run(
             _stalled_broadcast(app.session, readers, messages, size, rate, watch), 60
         )
         got = [len(h.messages) for h in healthy]
+        got_text = ", ".join(map(str, got)) + f" of {messages}"
         in_order = all(h.messages == list(range(len(h.messages))) for h in healthy)
         lat = [
-            t - posts[q].start for h in healthy for q, t in zip(h.messages, h.times, strict=True)
+            t - posts[q].start
+            for h in healthy
+            for q, t in zip(h.messages, h.times, strict=True)
+            if 0 <= q < len(posts)
         ]
         answered = [p for p in posts if p.done and p.status == 202]
         notes = {
-            "received by each reader": ", ".join(map(str, got)) + f" of {messages}"
-            + ("" if in_order else " (out of order)"),
+            "received by each reader": got_text + ("" if in_order else " (out of order)"),
             "received by the member that never reads": str(len(stalled.messages)),
             "POSTs answered 202": f"{len(answered)} of {messages}, "
             f"{watch:.1f} s after the last was sent",
@@ -154,6 +158,7 @@ async def _replicas(
             Request("POST", f"/rooms/{room}/messages", {"text": "000000 hello"}),
             wait_at_most=5,
         )
+
         async def all_received() -> bool:
             return all(m.messages for m in on_a + on_b)
 

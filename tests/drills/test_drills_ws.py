@@ -78,4 +78,3 @@ def test_reference_answer_holds_live(drill):
         assert _redis_children() == [], "a redis-server was left running"
     result = drill.score(drill.reference(), measured)
     assert result.passed, f"{drill.id}: {result.message} {measured.notes}"
-
