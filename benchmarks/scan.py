@@ -5,7 +5,7 @@
 
 The default target is a ten-route app (eight clean routes, two problems): the issue's
 target is a scan under 15 s on a 2-core machine. The capstone's bookshop
-(``--target course/apps/nb10_bookshop.py``: six clean routes, three problems, one POST
+(``--target course/apps/nb11_bookshop.py``: six clean routes, three problems, one POST
 skipped) is the other ten-route case. Each round runs ``python -m autograder
 scan TARGET --json`` as a user would; the report lists the wall time, the scan's own
 time, each route's verdict and deciding figures, and any route whose verdict changed

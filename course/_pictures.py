@@ -350,3 +350,64 @@ def held_connections_figure(runs: Mapping[str, ScenarioRun], pool: int) -> Figur
     axes[0].set_ylabel("count")
     axes[0].legend(loc="upper right", fontsize="small")
     return fig
+
+
+# -- 09 streams ----------------------------------------------------------------------
+
+
+def listeners_figure(idle: Mapping[str, dict[str, Any]]) -> Figure:
+    """Left: the app process's memory (RSS) as idle ``async`` listeners opened, with the
+    per-stream slope. Right: ``/health``'s p95 with no listener, with every listener of
+    each kind open, and right after they all left (``idle``: ``_streams.hold_listeners``
+    results by name)."""
+    fig = Figure(figsize=(12, 4), layout="constrained")
+    left, right = fig.subplots(1, 2, width_ratios=[3, 2])
+    a = idle["async"]
+    xs = [s["streams"] for s in a["trace"]]
+    left.plot(xs, [s["rss"] / 2**20 for s in a["trace"]], marker="o", color=plots.OK_COLOUR,
+              label=f"async def generators: {a['kb_per_stream']:.0f} KB per stream")
+    left.set_xlabel("idle SSE streams open")
+    left.set_ylabel("app process memory, RSS (MB)")
+    left.set_title("memory per listener")
+    left.legend(loc="upper left", fontsize="small")
+    names, values, colours = [], [], []
+    for kind, run in idle.items():
+        n = run["trace"][-1]["streams"]
+        for label, h in ((f"{kind}: none open", run["health"][0]),
+                         (f"{kind}: {n} open", run["health"][n]),
+                         (f"{kind}: just left", run["health_after_leaving"])):
+            names.append(f"{label}\n({h['answered']}/{h['probes']} answered)")
+            values.append(h["p95_ms"])
+            colours.append(plots.OK_COLOUR if h["answered"] == h["probes"] else plots.BAD_COLOUR)
+    right.barh(range(len(values)), values, color=colours)
+    right.set_yticks(range(len(values)), names, fontsize="small")
+    right.invert_yaxis()
+    right.set_xscale("log")
+    right.set_xlabel("GET /health (a def endpoint), p95 (ms, log)")
+    right.set_title("/health while the listeners wait")
+    return fig
+
+
+def relays_figure(runs: Mapping[str, dict[str, Any]], names: Mapping[str, str]) -> Figure:
+    """Per relay style, each client that left: the tokens the model wrote before it left
+    and after (wasted), one bar per client."""
+    fig = Figure(figsize=(10, 4), layout="constrained")
+    ax = fig.add_subplot()
+    y, ticks, labels = 0, [], []
+    for style, run in runs.items():
+        for n, r in enumerate(run["rows"]):
+            before = (r["model_tokens"] or 0) - (r["wasted"] or 0)
+            ax.barh(y, before, color=plots.OK_COLOUR, label="written before the client left" if y == 0 else None)
+            ax.barh(y, r["wasted"] or 0, left=before, color=plots.BAD_COLOUR,
+                    label="written after it left (wasted)" if y == 0 else None)
+            if n == 0:
+                ticks.append(y)
+                labels.append(names[style])
+            y += 1
+        y += 1
+    ax.set_yticks(ticks, labels)
+    ax.invert_yaxis()
+    ax.set_xlabel("tokens the model wrote, per client that left after 5 (answers of 80)")
+    ax.set_title("who keeps the model writing after the browser left")
+    ax.legend(loc="upper right", fontsize="small")  # the top rows end after 5 tokens: room there
+    return fig

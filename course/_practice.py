@@ -115,7 +115,7 @@ class YourTurn:
         """Grade the learner's copy (the reference, headless) and show the verdict."""
         path = self.reference if REFERENCE else self.start()
         if REFERENCE:
-            print(f"(headless run: grading the reference answer, {path.relative_to(COURSE)})")
+            print(f"(headless run: grading the reference answer, {os.path.relpath(path, COURSE)})")
         verdict = self.grade(path)
         print(verdict.render())
         return verdict

@@ -32,7 +32,7 @@ PACKAGE = Path(__file__).resolve().parents[1]
 # What the grader imports at grading time (not the course's notebook tooling).
 RUNTIME = (
     "fastapi", "uvicorn", "httpx", "sniffio", "anyio", "aiosmtpd", "aiosmtplib",
-    "matplotlib", "nbformat", "nbgrader", "psutil",
+    "matplotlib", "nbformat", "nbgrader", "psutil", "websockets",
 )  # fmt: skip
 
 SETUP = """#!/usr/bin/env bash

@@ -4,7 +4,10 @@ The same record as :mod:`autograder.drills.questions` (``{cite:ID}`` names a dri
 learner can rerun). The facts about uvicorn, Starlette, asyncio and SQLAlchemy were read
 in the installed sources: uvicorn's ``Server.shutdown`` and ``handle_exit``, Starlette's
 ``StreamingResponse``, ``asyncio.tasks._all_tasks`` (a ``weakref.WeakSet``),
-``BaseEventLoop.slow_callback_duration`` and SQLAlchemy's ``QueuePool`` defaults.
+``BaseEventLoop.slow_callback_duration``, SQLAlchemy's ``QueuePool`` defaults, and for
+Server-Sent Events FastAPI's ``routing.py`` and ``sse.py`` (``EventSourceResponse``, the
+15 s ``: ping``), uvicorn's h11 protocol (``connection_lost``, ``send`` after a
+disconnect) and httpx's default ``Limits`` and ``Timeout``.
 """
 
 from __future__ import annotations
@@ -195,6 +198,41 @@ DRILLS: list[Question] = [
             "asyncio debug mode names the slow task",
             "a stack sampler names the line (py-spy, watchdog)",
             "ruff ASYNC rules",
+        ),
+    ),
+    Question(
+        "q-sse-clients-per-worker",
+        "How many SSE clients can one worker hold?",
+        "Your service relays a model's answer as Server-Sent Events. How many SSE clients "
+        "can one uvicorn worker hold, and what runs out first?",
+        "It depends on what an open stream holds while it waits. An `async def` generator "
+        "that awaits an async client holds a task, two sockets (the client's and the "
+        "model's) and a few kilobytes: one worker holds thousands, and what runs out first "
+        "is file descriptors (`ulimit -n`), the HTTP client's pool (httpx's default "
+        "`Limits(max_connections=100)`: stream 101 waits for a connection, and fails "
+        "after the default 5 s pool timeout) or the model API's own limit. A sync stream "
+        "(a `def` generator under `EventSourceResponse`, "
+        "or `StreamingResponse` over a sync generator) holds one of AnyIO's 40 worker "
+        "threads for as long as it waits: with 50 streams the model sees "
+        "{cite:predict-sse-sync-threads} opened before its first token, the rest queue "
+        "and wait {cite:predict-sse-sync-first-token} for theirs, and every `def` endpoint "
+        "queues behind them. So: 40 for sync streams, the pools and descriptors for "
+        "async ones. When a client closes the tab, uvicorn turns the FIN into "
+        "`http.disconnect` and Starlette (ASGI 2.3 under uvicorn's h11 and httptools) "
+        "cancels the response's body: an `async with client.stream(...)` inside it closes "
+        "the model's stream, {cite:predict-sse-wasted-inline} wasted, but a reader task "
+        "nothing cancels reads on for nobody, {cite:predict-sse-wasted-task} (practise "
+        "it in {cite:fix-relay-never-closes}). FastAPI's `EventSourceResponse` sends a "
+        "`: ping` comment after 15 s of silence, to keep proxies from closing an idle "
+        "stream; it notices nothing: uvicorn's `send` after a disconnect returns "
+        "silently, and a client that vanished without a FIN is seen only when TCP gives "
+        "up.",
+        (
+            "an async stream holds a task and sockets, not a thread",
+            "sync streams hold one of 40 worker threads each",
+            "file descriptors and the client's pool (httpx: 100) run out first",
+            "the disconnect cancels the response's generator, not tasks it started",
+            "keep-alive pings keep proxies open, they detect nothing",
         ),
     ),
 ]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.drills import fix_scenarios as fx
+from autograder.drills import fix_streams as fs
 from autograder.drills import fix_upstreams as fu
 from autograder.drills.fix_scenarios import LAG_LIMIT, SIGNUPS, TOTAL_LIMIT, N
 from autograder.judges import Exercise, durable_jobs, pool_stall
@@ -204,5 +205,17 @@ DRILLS: list[SpotFixDrill] = [
             beside=pool_stall.database,
         ),
         fails_on="held",
+    ),
+    _drill(
+        "fix-relay-never-closes",
+        "A chat relay that keeps paying for answers nobody reads",
+        "Users close the chat tab mid-answer all the time, and the model provider's bill "
+        "counts far more tokens than our users ever receive. Streaming itself looks fine: "
+        "tokens arrive on time and the loop is healthy.",
+        fs.RELAY_SUMMARY,
+        ("tokens", "upstream-closed", "loop-free"),
+        fs.measure_relay,
+        fs.judge_relay,
+        fails_on="upstream-closed",
     ),
 ]

@@ -50,7 +50,7 @@ POST_WAIT = 1.5
 MIN_PROBES = 20
 
 
-def _token(event: str) -> dict[str, Any] | None:
+def token_of(event: str) -> dict[str, Any] | None:
     """A token event's value (``{"index": i, "text": ...}``), None for anything else."""
     try:
         value = json.loads(event)
@@ -100,7 +100,7 @@ async def measure(s: Session) -> Figures:
                     s.port,
                     records[sid],
                     seen_by[sid],
-                    _token,
+                    token_of,
                     leave_after=LEAVE_AFTER if leaver else None,
                     deadline=deadline,
                 )

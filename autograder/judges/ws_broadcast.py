@@ -103,10 +103,15 @@ async def measure(s: Session) -> Figures:
         )
         await joined.wait()
 
-    async with asyncio.timeout(JOIN_WAIT):
-        await join(ws_member, stalled, reading=resume, small_buffers=True)
-        await asyncio.gather(*(join(ws_member, h) for h in healthy))
-        await join(ws_silent, silent)
+    try:
+        async with asyncio.timeout(JOIN_WAIT):
+            await join(ws_member, stalled, reading=resume, small_buffers=True)
+            await asyncio.gather(*(join(ws_member, h) for h in healthy))
+            await join(ws_silent, silent)
+    except TimeoutError:  # the app never finished some handshakes: those members did not join
+        for st in (stalled, *healthy, silent):
+            if st.opened is None and st.error is None:
+                st.error = f"the handshake did not finish within {JOIN_WAIT:.0f} s"
     joined_at = time.monotonic()
     await asyncio.sleep(0.2)
     before = memory[-1][1] if memory else None
@@ -139,11 +144,14 @@ async def measure(s: Session) -> Figures:
     # Wait for the keepalive's verdict on the vanished member (uvicorn's, not the app's),
     # for every healthy member's last message and for the stalled member's end (or its
     # limit), at most until the vanished member is overdue.
+    def over(st: Stream) -> bool:  # nothing more will arrive on it
+        return st.ended is not None or st.opened is None
+
     async def settled() -> bool:  # every figure a check reads is final
         return (
-            silent.ended is not None
-            and all(len(h.messages) >= total for h in healthy)
-            and (stalled.ended is not None or time.monotonic() > resumed + DROP_LIMIT)
+            over(silent)
+            and all(len(h.messages) >= total or over(h) for h in healthy)
+            and (over(stalled) or time.monotonic() > resumed + DROP_LIMIT)
             and all(t.done() for t in senders)
         )
 
@@ -155,6 +163,9 @@ async def measure(s: Session) -> Figures:
         lag, since=began, until=time.monotonic(), cut_off=loop_probe.stopped_at
     )
     stop.set()
+    await asyncio.wait(tasks, timeout=2.0)  # each member closes its side
+    for task in tasks:
+        task.cancel()  # a handshake still pending
     await asyncio.gather(*tasks, return_exceptions=True)
     for t in senders:
         t.cancel()

@@ -139,6 +139,12 @@ async def _read_response(reader: asyncio.StreamReader) -> bytes:
         head = await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError as exc:
         return exc.partial
+    return await read_rest(reader, head)
+
+
+async def read_rest(reader: asyncio.StreamReader, head: bytes) -> bytes:
+    """The whole response once its ``head`` (up to the blank line) was read: the head and
+    the body, whose end is found as :func:`send` finds it."""
     headers = head.lower()
     for line in headers.split(b"\r\n"):
         if line.startswith(b"content-length:"):
@@ -152,6 +158,11 @@ async def _read_response(reader: asyncio.StreamReader) -> bytes:
             body += chunk
         return head + body
     return head + await reader.read(-1)
+
+
+def parse_response(raw: bytes) -> tuple[int, dict[str, str], bytes]:
+    """(status, headers with lower-case names, body de-chunked) of a whole response."""
+    return _parse(raw)
 
 
 async def burst(

@@ -1,5 +1,10 @@
 """Measure one route: a request alone, then a burst, the loop probe running throughout.
 
+A route that answers ``text/event-stream`` (declared so in the OpenAPI schema, or seen in
+the head of its first answer) is measured as streams (:mod:`autograder.scan.stream`): one
+alone, then a burst held open together; the latency the verdicts read is the time to the
+first event, and no stream is waited to its end.
+
 Everything that decides a verdict is taken here, outside the app: the client's
 timestamps and statuses, the open-loop probe's latency and the app process's CPU time
 (the kernel's accounting, read with psutil). From the harness's report (inside the app)
@@ -23,6 +28,7 @@ from autograder.measure.session import Session
 from autograder.run import runner
 from autograder.run.deaths import death_message
 from autograder.run.handles import Run
+from autograder.scan import stream
 from autograder.scan.classify import LATE_PROBE, Summary
 
 MIN_BUDGET = 1.5  # s a burst may take before the verdict counts as settled
@@ -44,6 +50,7 @@ class Measured:
     waited: float = 0.0
     statuses: dict[str, int] = field(default_factory=dict)
     probes_stopped: float | None = None  # a probe unanswered by then waited at least until then
+    stream: dict[str, Any] | None = None  # an event stream: how it was seen, what it sent
 
     @property
     def left_work_behind(self) -> bool:
@@ -70,7 +77,9 @@ def budget(alone: float, n: int) -> float:
     return min(max(MIN_BUDGET, 3 * alone + 1.0), MAX_BUDGET)
 
 
-async def measure(session: Session, request: Request, *, n: int, hang_after: float) -> Measured:
+async def measure(
+    session: Session, request: Request, *, n: int, hang_after: float, declared_stream: bool = False
+) -> Measured:
     run = session.run
     probe = session.probe(PROBE_PATH)
     began = time.monotonic()
@@ -80,11 +89,18 @@ async def measure(session: Session, request: Request, *, n: int, hang_after: flo
     burst_started = None
     cpu_busy = None
     waited = 0.0
+    streamed: dict[str, Any] | None = None
     try:
+        opener = stream.open_stream if declared_stream else stream.first
         for _ in range(2):
-            r = await session.send(request, wait_at_most=hang_after)
-            alone.append(r)
-            if not r.done or (r.status or 0) >= 500 or not run.app_alive():
+            got = await opener(session.port, request, wait_at_most=hang_after)
+            if isinstance(got, stream.Client):
+                if streamed is None:
+                    streamed = {"seen": "OpenAPI schema" if declared_stream else "response head"}
+                await stream.hold(got, first_within=hang_after, then=stream.ALONE_HOLD)
+                got = got.response
+            alone.append(got)
+            if not got.done or (got.status or 0) >= 500 or not run.app_alive():
                 break
         done = [r for r in alone if r.done]
         best = min((r.latency for r in done if r.latency is not None), default=None)
@@ -92,7 +108,13 @@ async def measure(session: Session, request: Request, *, n: int, hang_after: flo
             waited = budget(best, n)
             cpu0 = _cpu_seconds(run)
             burst_started = time.monotonic()
-            burst = await session.burst([request] * n, give_up_after=waited)
+            if streamed is not None:
+                burst, held = await stream.burst(session.port, request, n, first_within=waited)
+                streamed.update(
+                    streams=held.streams, events=held.events, ended=held.ended, held=held.held
+                )
+            else:
+                burst = await session.burst([request] * n, give_up_after=waited)
             wall = time.monotonic() - burst_started
             cpu1 = _cpu_seconds(run)
             if cpu0 is not None and cpu1 is not None and wall > 0:
@@ -117,6 +139,7 @@ async def measure(session: Session, request: Request, *, n: int, hang_after: flo
         waited,
         dict(statuses),
         probes_stopped=probe.stopped_at,
+        stream=streamed,
     )
 
 

@@ -88,7 +88,21 @@ def _plan(
         )
     except Unfillable as exc:
         plan.reason = str(exc)
+    if declares_event_stream(op):
+        plan.extra["stream"] = True
     return plan
+
+
+def declares_event_stream(op: dict[str, Any]) -> bool:
+    """A 2xx answer of ``text/event-stream`` (FastAPI declares it for a route with
+    ``response_class=EventSourceResponse``; a bare ``StreamingResponse`` is declared as
+    JSON, and is found by the head of its first answer instead)."""
+    for status, answer in (op.get("responses") or {}).items():
+        if str(status).startswith("2") and isinstance(answer, dict):
+            content = answer.get("content") or {}
+            if any(str(m).split(";")[0].strip().lower() == "text/event-stream" for m in content):
+                return True
+    return False
 
 
 def build_request(

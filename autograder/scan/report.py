@@ -21,6 +21,7 @@ LABELS = {
     "errors": "ERRORS",
     "skipped": "skipped",
 }
+STREAM_MARK = " (stream)"
 
 
 def _num(value: float | None, unit: str = "ms") -> str:
@@ -44,7 +45,7 @@ def table(result: ScanResult) -> str:
         rows.append(
             (
                 r.method,
-                r.path,
+                r.path + (STREAM_MARK if f.get("stream") else ""),
                 LABELS[r.verdict],
                 _num(f.get("alone_ms")),
                 _num(f.get("max_latency_ms")),
@@ -56,6 +57,11 @@ def table(result: ScanResult) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    if any(r.figures.get("stream") for r in result.routes):
+        lines.append(
+            f"{STREAM_MARK.strip()}: answers text/event-stream; ALONE and SLOWEST are times to the "
+            "first event (the streams were closed, never waited to their end)"
+        )
     details = [r for r in result.routes if r.verdict != "fine"]
     if details:
         lines.append("")
@@ -99,7 +105,8 @@ def figure(route: RouteResult) -> Figure | None:
     horizon_ms = max(waited_ms or 0.0, (cut_off - started) * 1000)
     fig = Figure(figsize=(9, 5.5), layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
-    title = f"{route.method} {route.sent or route.path}: {len(m.burst)} requests at once"
+    what = "streams at once (to the first event)" if m.stream else "requests at once"
+    title = f"{route.method} {route.sent or route.path}: {len(m.burst)} {what}"
     plots.timeline(m.burst, ax=top, title=title, cut_off_ms=waited_ms)
     plots.latency_trace(
         probes,

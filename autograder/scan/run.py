@@ -163,8 +163,16 @@ async def _plans(session: Session, options: Options, result: ScanResult) -> list
 async def _route(session: Session, target: Target, plan: Plan, options: Options) -> RouteResult:
     assert plan.request is not None
     log.info("measuring %s %s", plan.method, plan.path)
-    m = await measure(session, plan.request, n=options.concurrency, hang_after=options.hang_after)
+    m = await measure(
+        session,
+        plan.request,
+        n=options.concurrency,
+        hang_after=options.hang_after,
+        declared_stream=bool(plan.extra.get("stream")),
+    )
     verdict, why = classify(m.summary)
+    if m.stream is not None:
+        why = stream_note(m) + why
     status = m.summary.alone_status
     if status is not None and 400 <= status < 500:
         why += (
@@ -200,6 +208,17 @@ def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 1)
 
 
+def stream_note(m: Measured) -> str:
+    """What a stream's verdict is about: its time to the first event, never its end."""
+    assert m.stream is not None
+    held = m.stream.get("held")
+    kept = f", held open together {held * 1000:.0f} ms more, then closed" if held else ""
+    return (
+        f"an event stream (text/event-stream, {m.stream['seen']}), measured to its first "
+        f"event{kept}: "
+    )
+
+
 def _figures(m: Measured) -> dict[str, Any]:
     s = m.summary
     out: dict[str, Any] = {
@@ -220,6 +239,16 @@ def _figures(m: Measured) -> dict[str, Any]:
         "threads_in_use": s.tokens_peak,
         "thread_tokens": s.tokens_total,
     }
+    if m.stream is not None:
+        out["stream"] = {
+            "seen_in": m.stream["seen"],
+            "first_event_alone_ms": _ms(s.alone),
+            "first_event_max_ms": _ms(s.max_latency),
+            "streams_opened": m.stream.get("streams"),
+            "events": m.stream.get("events"),
+            "ended_by_the_app": m.stream.get("ended"),
+            "held_open_ms": _ms(m.stream.get("held")),
+        }
     out["timeline"] = timeline_bars(m.burst)
     return out
 

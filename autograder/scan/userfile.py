@@ -108,6 +108,8 @@ def merge(declared: list[Plan], written: list[Plan], *, unsafe: bool) -> list[Pl
                 break
         if target is not None:
             plan.path = out[target].path
+            if out[target].extra.get("stream"):  # the schema declares an event stream
+                plan.extra["stream"] = True
             if out[target].source == "openapi":
                 out[target] = plan
                 continue

@@ -19,8 +19,9 @@
 # | [06 production](06_production.ipynb) | finding the blocker in a running service | (all of them) | `fix-file-write`, `fix-lock-serialises` |
 # | [07 more stalls](07_more_stalls.ipynb) | streaming, fan-out, timeouts, a starved `/health`; a database pool | `streaming`, `fan-out`, `timeouts`, `starved-health` | `predict-stream-blocking-generator`, `predict-fanout-429`, `predict-timeout-around-thread`, `predict-starved-health` |
 # | [08 durable jobs](08_durable_jobs.ipynb) | one crash, four queues (`BackgroundTasks`, huey, a lease table, arq on Redis): lost, twice, time to recover | `durable-jobs` | `predict-crash-bgtasks`, `predict-crash-huey`, `fix-lost-on-crash` |
-# | [09 drills](09_drills.ipynb) | every drill, in the notebook | | all |
-# | [10 capstone](10_capstone.ipynb) | scan an unfamiliar service: three stalls found, fixed, scanned again | | `fix-blocking-middleware`, `fix-tiny-executor` |
+# | [09 streams](09_streams.ipynb) | hundreds of idle SSE listeners in one process; the thread a sync stream holds; tokens wasted after a disconnect; keep-alives; how a disconnect is noticed | `token-stream` | `predict-stream-sync-generator` |
+# | [10 drills](10_drills.ipynb) | every drill, in the notebook | | all |
+# | [11 capstone](11_capstone.ipynb) | scan an unfamiliar service: three stalls found, fixed, scanned again | | `fix-blocking-middleware`, `fix-tiny-executor` |
 #
 # **Which path uses what.**
 #
@@ -30,7 +31,7 @@
 # - **In a class:** the same exercises as nbgrader assignments
 #   (`exercises/source/<id>/<id>.ipynb`); your instructor hands them out and grades them
 #   ([docs/instructor.md](../docs/instructor.md)). The notebooks are the lectures.
-# - **Before an interview:** [09 drills](09_drills.ipynb), or in a terminal
+# - **Before an interview:** [10 drills](10_drills.ipynb), or in a terminal
 #   `python -m autograder drill --random 5`; the notebooks when a drill surprises you.
 
 # %% [markdown]
@@ -250,4 +251,4 @@ leaks.finish()
 #   `blocking-sleep` ([its symptom](../exercises/blocking-sleep/README.md)), is the one
 #   notebook 01 prepares you for.
 # - **Drills:** try one now, to see how they work:
-#   `python -m autograder drill predict-async-sleep` (or in [09 · drills](09_drills.ipynb)).
+#   `python -m autograder drill predict-async-sleep` (or in [10 · drills](10_drills.ipynb)).

@@ -257,6 +257,6 @@ leaks.finish()
 #   nbgrader notebook [blocking-sleep.ipynb](../exercises/source/blocking-sleep/blocking-sleep.ipynb).
 # - **Drills:** `python -m autograder drill predict-sleep-in-async`,
 #   `python -m autograder drill predict-async-sleep`, `python -m autograder drill q-def-or-async`
-#   (or in [09 · drills](09_drills.ipynb)).
+#   (or in [10 · drills](10_drills.ipynb)).
 # - **Next:** [02 · `def` vs `async def`](02_def_vs_async.ipynb): the same stall on a live
 #   server, and the three ways to fix it.

@@ -252,6 +252,6 @@ leaks.finish()
 #   `python -m autograder drill predict-sync-http-in-async`,
 #   `python -m autograder drill predict-to-thread-default`,
 #   `python -m autograder drill fix-blocking-dependency`,
-#   `python -m autograder drill q-sync-client` (or in [09 · drills](09_drills.ipynb)).
+#   `python -m autograder drill q-sync-client` (or in [10 · drills](10_drills.ipynb)).
 # - **Next:** [03 · background tasks](03_background_tasks.ipynb): work that runs after the
 #   response, and what happens to it when it fails or the server stops.

@@ -460,6 +460,6 @@ leaks.finish()
 # - **Drills:** `python -m autograder drill predict-bg-order`,
 #   `python -m autograder drill predict-bg-exception`,
 #   `python -m autograder drill fix-background-sync-http`,
-#   `python -m autograder drill q-background-tasks` (or in [09 · drills](09_drills.ipynb)).
+#   `python -m autograder drill q-background-tasks` (or in [10 · drills](10_drills.ipynb)).
 # - **Next:** [04 · thread-pool exhaustion](04_threadpool_exhaustion.ipynb): why 100
 #   `def` requests come back in waves of 40.

@@ -456,5 +456,5 @@ leaks.finish()
 #   `python -m autograder drill predict-def-limiter-total`,
 #   `python -m autograder drill fix-tiny-executor`,
 #   `python -m autograder drill q-threadpool-size`
-#   (or in [09 · drills](09_drills.ipynb)).
+#   (or in [10 · drills](10_drills.ipynb)).
 # - **Next:** [05 · CPU-bound work](05_cpu_bound.ipynb): work that never waits, and the GIL.

@@ -299,5 +299,5 @@ leaks.finish()
 #   `python -m autograder drill predict-cpu-to-thread-health`,
 #   `python -m autograder drill predict-cpu-python-thread`,
 #   `python -m autograder drill q-cpu-bound`
-#   (or in [09 · drills](09_drills.ipynb)).
+#   (or in [10 · drills](10_drills.ipynb)).
 # - **Next:** [06 · production](06_production.ipynb): finding the line that blocks a running service.

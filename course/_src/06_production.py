@@ -614,7 +614,7 @@ leaks.finish()
 #   `python -m autograder drill fix-file-write`,
 #   `python -m autograder drill fix-lock-serialises`,
 #   `python -m autograder drill q-workers`
-#   (or in [09 · drills](09_drills.ipynb)).
+#   (or in [10 · drills](10_drills.ipynb)).
 # - **Graded exercises:** every one, listed by `python -m autograder list`; for finding a
 #   blocker one call away, `python -m autograder grade background-tasks my_fix.py`
 #   ([README](../exercises/background-tasks/README.md), nbgrader notebook

@@ -874,6 +874,6 @@ leaks.finish()
 #   `python -m autograder drill predict-timeout-around-thread`,
 #   `python -m autograder drill predict-timeout-awaited`,
 #   `python -m autograder drill predict-starved-health`
-#   (or in [09 · drills](09_drills.ipynb)).
+#   (or in [10 · drills](10_drills.ipynb)).
 # - **Next:** [08 · durable jobs](08_durable_jobs.ipynb): jobs that survive a crash, four
 #   queues measured side by side.

@@ -442,5 +442,6 @@ leaks.finish()
 #   `python -m autograder drill predict-crash-bgtasks` and `predict-crash-huey`; what a
 #   deploy keeps, `predict-sigterm-background`; fix a job table that loses jobs against the
 #   clock, `python -m autograder drill fix-lost-on-crash`; and the interview questions
-#   `q-graceful-shutdown` and `q-create-task-vanishes` (or in [09 · drills](09_drills.ipynb)).
-# - **Next:** [09 · drills](09_drills.ipynb): every drill of the course, in one notebook.
+#   `q-graceful-shutdown` and `q-create-task-vanishes` (or in [10 · drills](10_drills.ipynb)).
+# - **Next:** [09 · streams](09_streams.ipynb): model tokens relayed over Server-Sent Events,
+#   streams that outlive the request.

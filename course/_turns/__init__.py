@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from _practice import YourTurn
 
-from _turns import nb01_03, nb04_06, nb07, nb08
+from _turns import nb01_03, nb04_06, nb07, nb08, nb09
 
 TURNS: dict[str, YourTurn] = {
-    t.id: t for m in (nb01_03, nb04_06, nb07, nb08) for t in m.TURNS
+    t.id: t for m in (nb01_03, nb04_06, nb07, nb08, nb09) for t in m.TURNS
 }
 
 __all__ = ["TURNS"]

@@ -137,7 +137,7 @@ def test_a_learner_sees_the_lessons_and_not_the_machinery(lab, browser, tmp_path
     top, course = lab.listing(""), lab.listing("course")
     assert {"course", "exercises", "README.md"} <= top, top
     assert not top & {"autograder", "tests", "scripts", "benchmarks", "pyproject.toml"}, top
-    assert "00_setup.ipynb" in course and "09_drills.ipynb" in course, course
+    assert "00_setup.ipynb" in course and "10_drills.ipynb" in course, course
     hidden = {n for n in course if n.startswith("_") or n == "apps"}
     assert not hidden, f"course/ lists machinery: {hidden}"
 

@@ -1,9 +1,9 @@
-"""The capstone's bookshop (notebook 10): the scan finds its three stalls, and only them.
+"""The capstone's bookshop (notebook 11): the scan finds its three stalls, and only them.
 
-The untouched service (course/apps/nb10_bookshop.py) has three problems of different
+The untouched service (course/apps/nb11_bookshop.py) has three problems of different
 kinds: an ``async def`` dependency that calls a sync HTTP client, a middleware that
 sends a mail synchronously on ``/admin`` paths, and a warehouse client whose pool admits
-four connections. The reference answer (course/_answers/10-bookshop.py) fixes all three.
+four connections. The reference answer (course/_answers/11-bookshop.py) fixes all three.
 Both are scanned through the command line, as a learner would.
 """
 
@@ -19,8 +19,8 @@ import pytest
 
 from tests.conftest import ROOT
 
-STARTER = ROOT / "course" / "apps" / "nb10_bookshop.py"
-ANSWER = ROOT / "course" / "_answers" / "10-bookshop.py"
+STARTER = ROOT / "course" / "apps" / "nb11_bookshop.py"
+ANSWER = ROOT / "course" / "_answers" / "11-bookshop.py"
 PROBLEMS = {  # route: (verdict, the function whose line blocks the loop, text on that line)
     ("GET", "/delivery/{city}"): ("blocks-loop", "conditions", "urllib.request.urlopen("),
     ("GET", "/admin/sales"): ("blocks-loop", "record", "relay.send_message("),

@@ -70,3 +70,32 @@ def test_the_bar_colours_legend_names_the_colours_the_timeline_draws():
     drawn_colours = {to_hex(p.get_facecolor()) for p in ax.patches}
     named = [to_hex(h.get_facecolor()) for h in legend.legend_handles[1:]]
     assert named == [plots.OK_COLOUR, plots.BAD_COLOUR] and set(named) <= drawn_colours
+
+
+def _listener_run(kind: str, n: int, answered: int) -> dict:
+    health = {"p50_ms": 2.0, "p95_ms": 3.0 if answered else 880.0, "probes": 30, "answered": answered}
+    return {"trace": [{"streams": s, "rss": 50 * 2**20 + s * 45 * 1024} for s in (0, n // 3, n)],
+            "health": {0: {**health, "p95_ms": 2.0, "answered": 30}, n: health},
+            "health_after_leaving": health, "kb_per_stream": 45.0}
+
+
+def test_the_listeners_figure_names_each_health_bar_and_the_memory_slope():
+    fig = _pictures.listeners_figure({"async": _listener_run("async", 300, 30), "sync": _listener_run("sync", 50, 0)})
+    drawn(fig)
+    left, right = fig.axes
+    assert "45 KB per stream" in left.get_legend().get_texts()[0].get_text()
+    labels = [t.get_text() for t in right.get_yticklabels()]
+    assert len(labels) == 6 and "sync: 50 open\n(0/30 answered)" in labels, labels
+
+
+def test_the_relays_legend_covers_no_bar():
+    def rows(wasted: int) -> list[dict]:
+        return [{"model_tokens": 5 + wasted, "wasted": wasted} for _ in range(4)]
+
+    runs = {"a": {"rows": rows(0)}, "b": {"rows": rows(1)}, "c": {"rows": rows(75)}, "d": {"rows": rows(75)}}
+    fig = _pictures.relays_figure(runs, {k: k.upper() for k in runs})
+    renderer = drawn(fig).get_renderer()
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent(renderer)
+    bars = [p.get_window_extent(renderer) for p in ax.patches if p.get_width() > 0]
+    assert bars and not any(overlap(legend, b) for b in bars)

@@ -27,6 +27,7 @@ from autograder.drills import (
     predict_lifecycle,
     predict_limits,
     predict_stalls,
+    predict_streams,
     predict_ws,
     questions,
     questions_production,
@@ -76,6 +77,7 @@ def test_there_are_enough_drills_of_each_kind():
         *predict_limits.DRILLS,
         *predict_lifecycle.DRILLS,
         *predict_jobs.DRILLS,
+        *predict_streams.DRILLS,
         *predict_ws.DRILLS,
         *spot_fix.DRILLS,
         *spot_fix_ws.DRILLS,
@@ -122,6 +124,7 @@ def test_the_production_questions_cover_what_the_drills_lacked():
         "q-db-pool-session",
         "q-find-blocking-line",
         "q-p99-after-deploy",
+        "q-sse-clients-per-worker",
     }
 
 
@@ -301,6 +304,7 @@ def test_reference_answers_hold_live(snippet):
 def test_starter_fails_and_reference_fix_passes(drill):
     broken = drill.grade(drill.starter)
     assert not broken.passed and "serves" not in broken.failed, broken.render()
+    assert not drill.fails_on or drill.fails_on in broken.failed, broken.render()
     fixed = drill.grade(drill.reference)
     assert fixed.passed, fixed.render()
 

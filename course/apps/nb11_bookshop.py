@@ -5,7 +5,7 @@ from the warehouse's system and delivery conditions from the courier's feed, bot
 UPSTREAM_URL; the auditors get a mail for every back-office request, through the mail
 relay at SMTP_HOST:SMTP_PORT.
 
-    uvicorn nb10_bookshop:app
+    uvicorn nb11_bookshop:app
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 10 · Capstone: scan a service you did not write
+# # 11 · Capstone: scan a service you did not write
 #
 # Every notebook so far knew which endpoint to look at. Your own service will not tell
 # you. This notebook ends where that job begins:
@@ -39,8 +39,8 @@ from autograder.scan.run import Options, ScanResult, scan
 from autograder.scan.target import parse_target
 
 leaks = LeakCheck()  # the last cell checks that nothing started here is left running
-SHOP = Path("apps/nb10_bookshop.py")
-ANSWER = Path("_answers/10-bookshop.py")
+SHOP = Path("apps/nb11_bookshop.py")
+ANSWER = Path("_answers/11-bookshop.py")
 CONCURRENCY = 20  # requests at once per route: the autumn sale's twenty customers
 
 # %% [markdown]
@@ -266,7 +266,7 @@ assert f["max_latency_ms"] - f["alone_ms"] >= QUEUE_MIN * 1000 and f["loop_lag_m
 # %% [markdown]
 # ## 4. Your turn: fix it, scan again
 #
-# The cell below copies the service to `mine/10-bookshop.py` (once: your edits are
+# The cell below copies the service to `mine/11-bookshop.py` (once: your edits are
 # kept). Fix the three problems there, in any editor, and rerun the scan cell after it:
 # the report should say `fine` on every route it called. Hints, if you want them:
 #
@@ -280,11 +280,11 @@ assert f["max_latency_ms"] - f["alone_ms"] >= QUEUE_MIN * 1000 and f["loop_lag_m
 #   that one: like the grader, it serves the app with that executor pinned at 40;
 # - a pool's size is a decision: as many connections as requests you want in flight.
 #
-# Headless (CI), the cell scans the reference answer, `_answers/10-bookshop.py`, instead.
+# Headless (CI), the cell scans the reference answer, `_answers/11-bookshop.py`, instead.
 
 # %%
 MINE.mkdir(exist_ok=True)
-mine = MINE / "10-bookshop.py"
+mine = MINE / "11-bookshop.py"
 if not mine.exists():
     shutil.copy(SHOP, mine)
     mine.chmod(0o644)  # the scan serves it as a user of its own
@@ -322,7 +322,7 @@ if REFERENCE:  # executed headless (CI): the reference answer must be fine every
 # writes the same report as a page, with a timeline per route:
 #
 # ```console
-# $ .venv/bin/python -m autograder scan course/apps/nb10_bookshop.py --html report.html
+# $ .venv/bin/python -m autograder scan course/apps/nb11_bookshop.py --html report.html
 # ```
 #
 # Its exit status is 0 when every route it called is `fine` and 1 otherwise, so it can
@@ -364,6 +364,6 @@ leaks.finish()
 #   `python -m autograder drill fix-blocking-middleware`,
 #   `python -m autograder drill fix-tiny-executor`,
 #   `python -m autograder drill predict-to-thread-default`
-#   (or in [09 · drills](09_drills.ipynb)).
+#   (or in [10 · drills](10_drills.ipynb)).
 # - **The graded exercises**, listed by `python -m autograder list`, and
 #   [the course map](00_setup.ipynb) to go back to any lesson.

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 09 · Interview drills: predict, measure, fix
+# # 10 · Interview drills: predict, measure, fix
 #
 # Short, timed, self-checking practice for an interview on FastAPI concurrency, on the
 # same engine as the notebooks and the grader.
@@ -216,5 +216,5 @@ leaks.finish()
 # - **The graded exercises**, listed by `python -m autograder list`, e.g.
 #   [threadpool-exhaustion](../exercises/threadpool-exhaustion/README.md).
 # - **Back to** [the course map](00_setup.ipynb) when a drill surprises you.
-# - **Next:** [10 · capstone](10_capstone.ipynb): scan an unfamiliar service, find its three
+# - **Next:** [11 · capstone](11_capstone.ipynb): scan an unfamiliar service, find its three
 #   stalls, fix them, scan again.

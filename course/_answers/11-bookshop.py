@@ -1,6 +1,6 @@
-"""Chapter & Verse, fixed: one answer to the capstone (notebook 10).
+"""Chapter & Verse, fixed: one answer to the capstone (notebook 11).
 
-Three changes from apps/nb10_bookshop.py, each marked FIX:
+Three changes from apps/nb11_bookshop.py, each marked FIX:
 - the delivery dependency is a plain `def`: FastAPI runs it in a worker thread, so the
   courier's sync client waits there, not on the event loop;
 - the audit middleware sends its mail from a worker thread (`run_in_threadpool`: the
@@ -17,7 +17,7 @@ from the warehouse's system and delivery conditions from the courier's feed, bot
 UPSTREAM_URL; the auditors get a mail for every back-office request, through the mail
 relay at SMTP_HOST:SMTP_PORT.
 
-    uvicorn nb10_bookshop:app
+    uvicorn nb11_bookshop:app
 """
 
 from __future__ import annotations
