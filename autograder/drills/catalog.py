@@ -12,9 +12,12 @@ from autograder.drills import (
     predict_limits,
     predict_stalls,
     predict_streams,
+    predict_ws,
     questions,
     questions_production,
+    questions_ws,
     spot_fix,
+    spot_fix_ws,
 )
 from autograder.drills.predict_drill import PredictDrill
 from autograder.drills.questions import Question
@@ -29,9 +32,12 @@ _ALL: list[Drill] = [
     *predict_lifecycle.DRILLS,
     *predict_jobs.DRILLS,
     *predict_streams.DRILLS,
+    *predict_ws.DRILLS,
     *spot_fix.DRILLS,
+    *spot_fix_ws.DRILLS,
     *questions.DRILLS,
     *questions_production.DRILLS,
+    *questions_ws.DRILLS,
 ]
 DRILLS: dict[str, Drill] = {d.id: d for d in _ALL}
 

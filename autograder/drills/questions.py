@@ -20,7 +20,9 @@ from autograder.drills import (
     predict_limits,
     predict_stalls,
     predict_streams,
+    predict_ws,
     spot_fix,
+    spot_fix_ws,
 )
 from autograder.drills.predict_drill import PredictDrill
 from autograder.drills.spot_fix import SpotFixDrill
@@ -31,7 +33,9 @@ _CITABLE: list[PredictDrill | SpotFixDrill] = [
     *predict_limits.DRILLS,
     *predict_lifecycle.DRILLS,
     *predict_streams.DRILLS,
+    *predict_ws.DRILLS,
     *spot_fix.DRILLS,
+    *spot_fix_ws.DRILLS,
 ]
 _BY_ID = {d.id: d for d in _CITABLE}
 _CITE = re.compile(r"\{cite:([a-z0-9-]+)\}")

@@ -30,8 +30,8 @@ from _lesson import LeakCheck
 from _widgets import run_button
 from IPython.display import Markdown, display
 
-from autograder.drills import questions, questions_production, show, spot_fix
-from autograder.drills.catalog import DRILLS
+from autograder.drills import show
+from autograder.drills.catalog import DRILLS, Question, SpotFixDrill
 
 leaks = LeakCheck()  # the last cell checks that nothing started here is left running
 rows = [f"| `{d.id}` | {d.kind} | {d.title} |" for d in DRILLS.values()]
@@ -125,7 +125,7 @@ assert result.passed, result.message
 # counts half. The bar counts the seconds in your browser; the grade reports the time used.
 
 # %%
-FIX = {d.id: d for d in spot_fix.DRILLS}
+FIX = {d.id: d for d in DRILLS.values() if isinstance(d, SpotFixDrill)}
 SCRATCH = Path(tempfile.mkdtemp(prefix="drills-"))
 clock: dict[str, float] = {}
 
@@ -184,7 +184,7 @@ assert fixed.passed
 # a figure with the command that measures it again.
 
 # %%
-Q = {q.id: q for q in [*questions.DRILLS, *questions_production.DRILLS]}
+Q = {q.id: q for q in DRILLS.values() if isinstance(q, Question)}
 q_choice = widgets.Dropdown(options=list(Q), description="question")
 
 

@@ -28,9 +28,12 @@ from autograder.drills import (
     predict_limits,
     predict_stalls,
     predict_streams,
+    predict_ws,
     questions,
     questions_production,
+    questions_ws,
     spot_fix,
+    spot_fix_ws,
 )
 from autograder.drills.catalog import DRILLS, pick
 from autograder.drills.predict import PredictDrill, score
@@ -75,9 +78,12 @@ def test_there_are_enough_drills_of_each_kind():
         *predict_lifecycle.DRILLS,
         *predict_jobs.DRILLS,
         *predict_streams.DRILLS,
+        *predict_ws.DRILLS,
         *spot_fix.DRILLS,
+        *spot_fix_ws.DRILLS,
         *questions.DRILLS,
         *questions_production.DRILLS,
+        *questions_ws.DRILLS,
     ]
     assert len(DRILLS) == len(every)  # each listed once, no two sharing an id
 

@@ -1,5 +1,6 @@
-"""The newer spot-and-fix drills (upstreams, a crash): each starter fails on its named check, every valid
-fix passes, and each wrong fix fails on the check it was written to fall foul of.
+"""The newer spot-and-fix drills (upstreams, a crash, a WebSocket room): each starter fails on
+its named check, every valid fix passes, and each wrong fix fails on the check it was written
+to fall foul of.
 
 The valid and wrong fixes beyond the drill's own reference live in ``tests/drills_fixes/<id>/``.
 """
@@ -8,11 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.drills import spot_fix
+from autograder.drills import spot_fix, spot_fix_ws
 from tests.conftest import ROOT
 
 FIXES = ROOT / "tests" / "drills_fixes"
-BY_ID = {d.id: d for d in spot_fix.DRILLS}
+BY_ID = {d.id: d for d in [*spot_fix.DRILLS, *spot_fix_ws.DRILLS]}
 
 # (drill id, file in tests/drills_fixes/<id>/ or "reference", the check it must fail, or None)
 CASES = [
@@ -26,6 +27,9 @@ CASES = [
     ("fix-lost-on-crash", "reference", None),
     ("fix-lost-on-crash", "lease.py", None),
     ("fix-lost-on-crash", "wrong_claims_never_released.py", "survives-crash"),
+    ("fix-room-keeps-dead-member", "reference", None),
+    ("fix-room-keeps-dead-member", "queue_per_member.py", None),
+    ("fix-room-keeps-dead-member", "wrong_removed_not_closed.py", "stalled-dropped"),
 ]
 
 
