@@ -3,18 +3,21 @@
 - ``07-dashboard``: a dashboard that fans out with ``asyncio.gather`` and no limit; the
   ``fan-out`` exercise's scenario and checks (one dashboard in about one upstream delay,
   no 429 from the account service under a burst, a failed part cancels its siblings).
-- ``07-orders``: orders that hold a PostgreSQL connection across the pricing call; the
-  ``pool-stall`` exercise's scenario and checks, on a private PostgreSQL the grader starts
-  (40 orders answered within 1.5 s, 5 connections, none idle in a transaction).
+- ``07-orders``: the ``pool-stall`` exercise's own starter (orders that hold a PostgreSQL
+  connection across the pricing call), scenario and checks, on a private PostgreSQL the
+  grader starts (40 orders answered within 1.5 s, 5 connections, none idle in a
+  transaction); the reference is ``solutions/pool-stall/two_transactions.py``.
 """
 
 from __future__ import annotations
 
-from _practice import YourTurn, turn
+from _practice import COURSE, YourTurn, turn
 
 from autograder.judges import fan_out, pool_stall
 from autograder.judges.exercise import Exercise
 from autograder.servers.limited import PART_LIMIT
+
+ROOT = COURSE.parent
 
 TURNS: tuple[YourTurn, ...] = (
     turn("07-dashboard", Exercise(
@@ -27,13 +30,12 @@ TURNS: tuple[YourTurn, ...] = (
         measure=fan_out.measure,
         judge=fan_out.judge,
     ), fails_on="upstream-limit"),
-    turn("07-orders", Exercise(
+    # The exercise's own files (not copies), as 09's turns do.
+    YourTurn(
         id="07-orders",
-        title="Orders that hold a PostgreSQL connection across the pricing call",
-        summary=pool_stall.EXERCISE.summary,
-        checks=pool_stall.EXERCISE.checks,
-        measure=pool_stall.measure,
-        judge=pool_stall.judge,
-        beside=pool_stall.database,
-    ), fails_on="held"),
+        starter=ROOT / "exercises" / "pool-stall" / "starter.py",
+        reference=ROOT / "solutions" / "pool-stall" / "two_transactions.py",
+        exercise=pool_stall.EXERCISE,
+        fails_on="held",
+    ),
 )

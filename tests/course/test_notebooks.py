@@ -174,8 +174,40 @@ def test_each_your_turn_has_a_starter_and_a_reference():
         assert f'TURNS["{turn.id}"]' in sources, f"no notebook uses {turn.id}"
 
 
+def exercise_owned(turn) -> str | None:
+    """The exercise whose own starter, solution and checks a turn is (07-orders, 09-relay):
+    ``tests/grade/test_grading.py`` already grades those very files with those checks."""
+    from autograder.judges import EXERCISES
+
+    name = turn.starter.parent.name
+    if (
+        EXERCISES.get(name) is turn.exercise
+        and turn.starter == ROOT / "exercises" / name / "starter.py"
+        and turn.reference.parent == ROOT / "solutions" / name
+    ):
+        return name
+    return None
+
+
+OWN_TURNS = sorted(t for t, turn in load_turns().items() if not exercise_owned(turn))
+EXERCISE_TURNS = sorted(t for t, turn in load_turns().items() if exercise_owned(turn))
+
+
+@pytest.mark.parametrize("turn_id", EXERCISE_TURNS)
+def test_a_turn_on_an_exercise_is_proven_by_its_gradings(turn_id):
+    """Its starter fails on the check the turn names (test_grading asserts that set) and
+    its reference is one of the solutions test_grading passes: graded once, not twice."""
+    from tests.grade.test_grading import SOLUTIONS, STARTERS
+
+    turn = load_turns()[turn_id]
+    name = exercise_owned(turn)
+    assert name is not None
+    assert turn.fails_on in STARTERS[name][0], (turn_id, STARTERS[name][0])
+    assert turn.reference in SOLUTIONS
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("turn_id", sorted(load_turns()))
+@pytest.mark.parametrize("turn_id", OWN_TURNS)
 def test_your_turn_fails_untouched_and_passes_the_reference(turn_id):
     """The grader's checks tell the starter a learner gets from a working answer."""
     from autograder import lab
