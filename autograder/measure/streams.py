@@ -52,6 +52,7 @@ class Stream:
     ended: float | None = None
     close_code: int | None = None
     error: str | None = None
+    said: float | None = None  # when the client sent its one message (a scan's greeting)
 
     def arrived(self, value: Any) -> None:
         self.messages.append(value)
@@ -171,12 +172,18 @@ async def ws_member(
     stop: asyncio.Event,
     reading: asyncio.Event | None = None,
     small_buffers: bool = False,
+    greeting: str | None = None,
+    greet_unless_within: float = 0.0,
+    arrived: asyncio.Event | None = None,
 ) -> None:
     """A WebSocket member (the ``websockets`` client, no compression, no pings of its own;
     it answers the server's while it reads). It reads from the start, or, given
     ``reading``, nothing at all until that is set (its buffers fill: ``small_buffers``
     keeps them small, as on a real network), then everything until the server ends the
-    connection or ``stop`` is set. ``joined`` is set once the handshake is done (or failed)."""
+    connection or ``stop`` is set. ``joined`` is set once the handshake is done (or failed),
+    ``arrived`` when the first message arrives. With a ``greeting`` it sends that one text
+    message (``stream.said``: when) unless a message arrived within ``greet_unless_within``
+    s of the handshake: a route that speaks first is not spoken to."""
     import websockets
     from websockets.asyncio.client import connect
 
@@ -199,16 +206,29 @@ async def ws_member(
             stream.opened = time.monotonic()
             joined.set()
 
+            first = arrived if arrived is not None else asyncio.Event()
+
             async def read() -> None:
                 if reading is not None:
                     await reading.wait()
                 with contextlib.suppress(websockets.ConnectionClosed):
                     async for message in ws:
                         stream.arrived(parse(message))
+                        first.set()
                 stream.ended = time.monotonic()
                 stream.close_code = ws.close_code if ws.close_code is not None else 1006
 
-            await _until(read(), stop)
+            async def greet(text: str) -> None:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(greet_unless_within):
+                        await first.wait()
+                if not first.is_set():
+                    with contextlib.suppress(websockets.ConnectionClosed):
+                        stream.said = time.monotonic()
+                        await ws.send(text)
+
+            work = read() if greeting is None else asyncio.gather(read(), greet(greeting))
+            await _until(work, stop)
             if stream.ended is None:
                 stream.left = time.monotonic()
     except (OSError, TimeoutError, websockets.WebSocketException) as exc:
