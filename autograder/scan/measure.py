@@ -111,7 +111,10 @@ async def measure(
             got: Response | stream.Client
             if ws is not None:
                 conn = await ws_route.alone(
-                    session.port, request, greet_unless_within=greet_after, first_within=first_within
+                    session.port,
+                    request,
+                    greet_unless_within=greet_after,
+                    first_within=first_within,
                 )
                 if ws["speaks_first"] is None and conn.stream.opened is not None:
                     ws["speaks_first"] = conn.stream.said is None and bool(conn.stream.times)

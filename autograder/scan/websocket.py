@@ -36,9 +36,7 @@ SPEAKS_FIRST = 0.3  # s the first connection waits for an unasked message before
 FIRST_WITHIN = 2.0  # s at most a connection waits for its first message
 ALONE_HOLD = 0.2  # s a connection alone stays open after its first message
 BURST_HOLD = 0.5  # s the burst's connections stay open once every one had its first message
-NO_LIBRARY = (
-    "the app's environment has no websockets or wsproto: uvicorn cannot serve WebSockets"
-)
+NO_LIBRARY = "the app's environment has no websockets or wsproto: uvicorn cannot serve WebSockets"
 # Convertors ``1`` satisfies (a str, an int, a float, a path), as openapi.py fills them
 PLAIN = ("StringConvertor", "IntegerConvertor", "FloatConvertor", "PathConvertor")
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::[^}]*)?\}")
