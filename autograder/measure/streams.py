@@ -27,7 +27,15 @@ from typing import Any
 
 from autograder.measure.load import HOST, Response
 
-__all__ = ["Stream", "read_sse", "sse_events", "ws_member", "ws_silent", "STALLED_SOCKET"]
+__all__ = [
+    "Stream",
+    "read_sse",
+    "sse_body",
+    "sse_events",
+    "ws_member",
+    "ws_silent",
+    "STALLED_SOCKET",
+]
 
 # A stalled member's socket: a small receive buffer and an Internet-like segment size, set
 # before connecting. On loopback (MTU 64 KiB) the server's send buffer otherwise auto-tunes
@@ -83,6 +91,31 @@ def sse_events(buffer: bytearray) -> list[str]:
     return out
 
 
+async def sse_body(
+    reader: asyncio.StreamReader, headers: dict[str, str], event: Callable[[str], bool]
+) -> bool:
+    """Read an SSE response's body after its head (``headers``: lower-case names), chunked,
+    sized or up to EOF, handing each event's data to ``event`` as it completes. True when
+    ``event`` said to leave (the rest is not read), False when the body ended."""
+    buffer = bytearray()
+
+    def arrived(data: bytes) -> bool:
+        buffer.extend(data)
+        return any(event(e) for e in sse_events(buffer))
+
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        while size := int((await reader.readuntil(b"\r\n")).split(b";")[0].strip(), 16):
+            if arrived((await reader.readexactly(size + 2))[:-2]):
+                return True
+        return False
+    if "content-length" in headers:
+        return arrived(await reader.readexactly(int(headers["content-length"])))
+    while data := await reader.read(65536):
+        if arrived(data):
+            return True
+    return False
+
+
 async def read_sse(
     port: int,
     record: Response,
@@ -96,16 +129,12 @@ async def read_sse(
     with when it arrived; after ``leave_after`` messages it closes the connection (a FIN,
     as a browser tab that closes). ``record`` gets the response's status and end."""
     writer = None
-    buffer = bytearray()
 
-    def arrived(data: bytes) -> bool:
-        buffer.extend(data)
-        for event in sse_events(buffer):
-            value = parse(event)
-            if value is not None:
-                stream.arrived(value)
-                if leave_after is not None and len(stream.messages) >= leave_after:
-                    return True
+    def arrived(event: str) -> bool:
+        value = parse(event)
+        if value is not None:
+            stream.arrived(value)
+            return leave_after is not None and len(stream.messages) >= leave_after
         return False
 
     try:
@@ -119,17 +148,7 @@ async def read_sse(
                 key, _, value = line.partition(":")
                 if key:
                     record.headers[key.strip().lower()] = value.strip()
-            leave = False
-            if record.headers.get("transfer-encoding", "").lower() == "chunked":
-                while not leave and (
-                    size := int((await reader.readuntil(b"\r\n")).split(b";")[0].strip(), 16)
-                ):
-                    leave = arrived((await reader.readexactly(size + 2))[:-2])
-            elif "content-length" in record.headers:
-                leave = arrived(await reader.readexactly(int(record.headers["content-length"])))
-            else:
-                while not leave and (data := await reader.read(65536)):
-                    leave = arrived(data)
+            leave = await sse_body(reader, record.headers, arrived)
             record.end = time.monotonic()
             if leave:
                 stream.left = record.end
