@@ -226,3 +226,24 @@ def test_websocket_routes_are_measured_and_a_blocking_handler_is_found_in_every_
     assert cases["/echo"].get("classname") == "WS" and cases["/echo"].find("failure") is None
     failure = cases["/blocking-echo"].find("failure")
     assert failure is not None and "WebSocket route" in (failure.get("message") or "")
+
+
+@pytest.mark.slow
+def test_an_environment_without_a_websocket_library_skips_every_websocket_route(tmp_path):
+    from tests.scan.test_environment import make_venv
+
+    python = make_venv(tmp_path / ".venv")
+    site = next((tmp_path / ".venv").glob("lib/python*/site-packages"))
+    # the app's environment has neither library: uvicorn's WebSockets stay off
+    (site / "zz_no_websockets.pth").write_text(
+        'import sys; sys.modules["websockets"] = None; sys.modules["wsproto"] = None\n'
+    )
+    app = tmp_path / "app.py"
+    app.write_text((APPS / "websockets_app.py").read_text())
+    code, out, err, _ = scan_json(str(app), "-n", "3", "--python", str(python), cwd=tmp_path)
+    routes = {(r["method"], r["path"]): r for r in out["routes"]}
+    assert routes[("GET", "/after")]["verdict"] == "fine", err
+    ws = [r for (method, _), r in routes.items() if method == "WS"]
+    assert len(ws) == 5 and all(r["verdict"] == "skipped" for r in ws)
+    assert {r["reason"] for r in ws} == {websocket.NO_LIBRARY}
+    assert code == 0
