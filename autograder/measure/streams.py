@@ -8,6 +8,9 @@ WebSocket members of ``ws-broadcast``: :func:`ws_member` (the ``websockets`` lib
 client; it answers the server's pings, or, stalled, reads nothing until told) and
 :func:`ws_silent` (a raw socket that completes the handshake, then drains what arrives and
 answers nothing: a peer that vanished without closing, which only a keepalive finds).
+The scan reads its event streams with :func:`sse_body` (:func:`read_sse`'s body reader)
+and connects to a service's WebSocket routes with :func:`ws_member` (its ``greeting``: one
+text message, unless the route spoke first).
 
 Every time is ``time.monotonic()``, the clock of the dependency servers too.
 """
