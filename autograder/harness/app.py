@@ -28,6 +28,10 @@ PROBE_PATH = "/__autograder__/probe"
 # grader, is how long a ``def`` endpoint would wait for a worker thread.
 THREADS_PATH = "/__autograder__/threads"
 THREADS_MAX_HOLD = 1.0
+# The app's WebSocket routes as it declares them (the OpenAPI schema lists none): JSON
+# ``{"served": bool, "routes": [{"path": "/ws/{room}", "params": {"room": "StringConvertor"}}]}``.
+# ``served`` is false when uvicorn serves no WebSockets here (:func:`ws_options`).
+WEBSOCKETS_PATH = "/__autograder__/websockets"
 
 
 class Channel:
@@ -172,26 +176,66 @@ async def _hold_threads(query: bytes) -> None:
     )
 
 
+def websocket_routes(app: Any) -> list[dict[str, Any]]:
+    """The WebSocket routes ``app`` declares: Starlette's ``WebSocketRoute`` (FastAPI's
+    ``APIWebSocketRoute`` is one), under its ``Mount``s too, each with its path parameters'
+    convertors. Read by class name: the harness imports neither Starlette nor FastAPI."""
+    out: list[dict[str, Any]] = []
+
+    def walk(routes: Any, prefix: str, params: dict[str, str], depth: int) -> None:
+        for route in routes if isinstance(routes, list | tuple) else ():
+            kinds = {c.__name__ for c in type(route).__mro__}
+            path = getattr(route, "path", None)
+            if not isinstance(path, str):
+                continue
+            convertors = getattr(route, "param_convertors", None) or {}
+            named = {k: type(v).__name__ for k, v in convertors.items() if "{" + k in path}
+            mine = {**params, **named}  # a Mount's own catch-all ``path`` is not the app's
+            if "WebSocketRoute" in kinds:
+                out.append({"path": prefix + path, "params": mine})
+            elif "Mount" in kinds and depth < 8:
+                walk(getattr(route, "routes", None), prefix + path, mine, depth + 1)
+
+    try:
+        walk(getattr(app, "routes", None), "", {}, 0)
+    except Exception:  # an app whose routes cannot be read declares none we can see
+        return out
+    return out
+
+
 def with_probe(app: Any) -> Any:
     """Answer the grader's loop probe on the loop itself, and its thread probe once a
-    thread of each pool has run it, before the submission's app."""
+    thread of each pool has run it, before the submission's app; list the app's WebSocket
+    routes at ``WEBSOCKETS_PATH``."""
+    served = ws_options()["ws"] != "none"
 
     async def probed(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] in (PROBE_PATH, THREADS_PATH):
             if scope["path"] == THREADS_PATH:
                 await _hold_threads(scope.get("query_string", b""))
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [(b"content-type", b"text/plain"), (b"content-length", b"2")],
-                }
-            )
-            await send({"type": "http.response.body", "body": b"ok"})
+            await _answer(send, b"ok", b"text/plain")
+            return
+        if scope["type"] == "http" and scope["path"] == WEBSOCKETS_PATH:
+            listing = {"served": served, "routes": websocket_routes(app)}
+            await _answer(send, json.dumps(listing).encode(), b"application/json")
             return
         await app(scope, receive, send)
 
     return probed
+
+
+async def _answer(send: Any, body: bytes, content_type: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def owned(filename: str, path: str) -> bool:

@@ -361,19 +361,23 @@ def stalled_check(stalled: tuple[bool, int, float | None] | None) -> Check:
         return checks.not_measured("stalled-dropped", "the stalled member never joined")
     _, later, ended = stalled
     if later or ended is None or ended > DROP_LIMIT:
+        # What the member's client saw, no more: a member the room forgot but whose
+        # connection stays open looks, from outside, like one that was never dropped.
         parts = []
         if later:
             parts.append(f"it still received {later} of the {AFTER} messages published after")
+        else:
+            parts.append(f"none of the {AFTER} messages published after reached it")
         if ended is None:
-            parts.append("the connection never ended")
+            parts.append("its connection was never ended")
         elif ended > DROP_LIMIT:
-            parts.append(f"the connection ended only {ended:.1f} s later")
+            parts.append(f"its connection ended only {ended:.1f} s later")
         return Check(
             "stalled-dropped",
             False,
-            f"the member that read nothing for {RESUME_AT:.1f} s was still in the room when it "
-            f"read again: {'; '.join(parts)} (a member that falls behind must be disconnected, "
-            f"and its connection end within {DROP_LIMIT:.1f} s of its reading again)",
+            f"the member that read nothing for {RESUME_AT:.1f} s, once it read again: "
+            f"{'; '.join(parts)} (a member that falls behind must be disconnected, its "
+            f"connection ending within {DROP_LIMIT:.1f} s of its reading again)",
         )
     return Check(
         "stalled-dropped",

@@ -8,6 +8,9 @@ WebSocket members of ``ws-broadcast``: :func:`ws_member` (the ``websockets`` lib
 client; it answers the server's pings, or, stalled, reads nothing until told) and
 :func:`ws_silent` (a raw socket that completes the handshake, then drains what arrives and
 answers nothing: a peer that vanished without closing, which only a keepalive finds).
+The scan reads its event streams with :func:`sse_body` (:func:`read_sse`'s body reader)
+and connects to a service's WebSocket routes with :func:`ws_member` (its ``greeting``: one
+text message, unless the route spoke first).
 
 Every time is ``time.monotonic()``, the clock of the dependency servers too.
 """
@@ -27,7 +30,15 @@ from typing import Any
 
 from autograder.measure.load import HOST, Response
 
-__all__ = ["Stream", "read_sse", "sse_events", "ws_member", "ws_silent", "STALLED_SOCKET"]
+__all__ = [
+    "Stream",
+    "read_sse",
+    "sse_body",
+    "sse_events",
+    "ws_member",
+    "ws_silent",
+    "STALLED_SOCKET",
+]
 
 # A stalled member's socket: a small receive buffer and an Internet-like segment size, set
 # before connecting. On loopback (MTU 64 KiB) the server's send buffer otherwise auto-tunes
@@ -52,6 +63,7 @@ class Stream:
     ended: float | None = None
     close_code: int | None = None
     error: str | None = None
+    said: float | None = None  # when the client sent its one message (a scan's greeting)
 
     def arrived(self, value: Any) -> None:
         self.messages.append(value)
@@ -82,6 +94,31 @@ def sse_events(buffer: bytearray) -> list[str]:
     return out
 
 
+async def sse_body(
+    reader: asyncio.StreamReader, headers: dict[str, str], event: Callable[[str], bool]
+) -> bool:
+    """Read an SSE response's body after its head (``headers``: lower-case names), chunked,
+    sized or up to EOF, handing each event's data to ``event`` as it completes. True when
+    ``event`` said to leave (the rest is not read), False when the body ended."""
+    buffer = bytearray()
+
+    def arrived(data: bytes) -> bool:
+        buffer.extend(data)
+        return any(event(e) for e in sse_events(buffer))
+
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        while size := int((await reader.readuntil(b"\r\n")).split(b";")[0].strip(), 16):
+            if arrived((await reader.readexactly(size + 2))[:-2]):
+                return True
+        return False
+    if "content-length" in headers:
+        return arrived(await reader.readexactly(int(headers["content-length"])))
+    while data := await reader.read(65536):
+        if arrived(data):
+            return True
+    return False
+
+
 async def read_sse(
     port: int,
     record: Response,
@@ -95,16 +132,12 @@ async def read_sse(
     with when it arrived; after ``leave_after`` messages it closes the connection (a FIN,
     as a browser tab that closes). ``record`` gets the response's status and end."""
     writer = None
-    buffer = bytearray()
 
-    def arrived(data: bytes) -> bool:
-        buffer.extend(data)
-        for event in sse_events(buffer):
-            value = parse(event)
-            if value is not None:
-                stream.arrived(value)
-                if leave_after is not None and len(stream.messages) >= leave_after:
-                    return True
+    def arrived(event: str) -> bool:
+        value = parse(event)
+        if value is not None:
+            stream.arrived(value)
+            return leave_after is not None and len(stream.messages) >= leave_after
         return False
 
     try:
@@ -118,17 +151,7 @@ async def read_sse(
                 key, _, value = line.partition(":")
                 if key:
                     record.headers[key.strip().lower()] = value.strip()
-            leave = False
-            if record.headers.get("transfer-encoding", "").lower() == "chunked":
-                while not leave and (
-                    size := int((await reader.readuntil(b"\r\n")).split(b";")[0].strip(), 16)
-                ):
-                    leave = arrived((await reader.readexactly(size + 2))[:-2])
-            elif "content-length" in record.headers:
-                leave = arrived(await reader.readexactly(int(record.headers["content-length"])))
-            else:
-                while not leave and (data := await reader.read(65536)):
-                    leave = arrived(data)
+            leave = await sse_body(reader, record.headers, arrived)
             record.end = time.monotonic()
             if leave:
                 stream.left = record.end
@@ -171,12 +194,18 @@ async def ws_member(
     stop: asyncio.Event,
     reading: asyncio.Event | None = None,
     small_buffers: bool = False,
+    greeting: str | None = None,
+    greet_unless_within: float = 0.0,
+    arrived: asyncio.Event | None = None,
 ) -> None:
     """A WebSocket member (the ``websockets`` client, no compression, no pings of its own;
     it answers the server's while it reads). It reads from the start, or, given
     ``reading``, nothing at all until that is set (its buffers fill: ``small_buffers``
     keeps them small, as on a real network), then everything until the server ends the
-    connection or ``stop`` is set. ``joined`` is set once the handshake is done (or failed)."""
+    connection or ``stop`` is set. ``joined`` is set once the handshake is done (or failed),
+    ``arrived`` when the first message arrives. With a ``greeting`` it sends that one text
+    message (``stream.said``: when) unless a message arrived within ``greet_unless_within``
+    s of the handshake: a route that speaks first is not spoken to."""
     import websockets
     from websockets.asyncio.client import connect
 
@@ -199,16 +228,29 @@ async def ws_member(
             stream.opened = time.monotonic()
             joined.set()
 
+            first = arrived if arrived is not None else asyncio.Event()
+
             async def read() -> None:
                 if reading is not None:
                     await reading.wait()
                 with contextlib.suppress(websockets.ConnectionClosed):
                     async for message in ws:
                         stream.arrived(parse(message))
+                        first.set()
                 stream.ended = time.monotonic()
                 stream.close_code = ws.close_code if ws.close_code is not None else 1006
 
-            await _until(read(), stop)
+            async def greet(text: str) -> None:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(greet_unless_within):
+                        await first.wait()
+                if not first.is_set():
+                    with contextlib.suppress(websockets.ConnectionClosed):
+                        stream.said = time.monotonic()
+                        await ws.send(text)
+
+            work = read() if greeting is None else asyncio.gather(read(), greet(greeting))
+            await _until(work, stop)
             if stream.ended is None:
                 stream.left = time.monotonic()
     except (OSError, TimeoutError, websockets.WebSocketException) as exc:

@@ -3,7 +3,9 @@
 A route that answers ``text/event-stream`` (declared so in the OpenAPI schema, or seen in
 the head of its first answer) is measured as streams (:mod:`autograder.scan.stream`): one
 alone, then a burst held open together; the latency the verdicts read is the time to the
-first event, and no stream is waited to its end.
+first event, and no stream is waited to its end. A WebSocket route
+(:mod:`autograder.scan.websocket`) is measured alike: connections to their first message,
+a burst held open together, all closed.
 
 Everything that decides a verdict is taken here, outside the app: the client's
 timestamps and statuses, the open-loop probe's latency and the app process's CPU time
@@ -21,7 +23,7 @@ from typing import Any
 
 import psutil
 
-from autograder.harness.app import PROBE_PATH, exception_line
+from autograder.harness.app import PROBE_PATH, WEBSOCKETS_PATH, exception_line
 from autograder.measure import load
 from autograder.measure.load import Request, Response
 from autograder.measure.session import Session
@@ -29,6 +31,7 @@ from autograder.run import runner
 from autograder.run.deaths import death_message
 from autograder.run.handles import Run
 from autograder.scan import stream
+from autograder.scan import websocket as ws_route
 from autograder.scan.classify import LATE_PROBE, Summary
 
 MIN_BUDGET = 1.5  # s a burst may take before the verdict counts as settled
@@ -51,6 +54,7 @@ class Measured:
     statuses: dict[str, int] = field(default_factory=dict)
     probes_stopped: float | None = None  # a probe unanswered by then waited at least until then
     stream: dict[str, Any] | None = None  # an event stream: how it was seen, what it sent
+    websocket: dict[str, Any] | None = None  # a WebSocket route: what its connections got
 
     @property
     def left_work_behind(self) -> bool:
@@ -78,9 +82,17 @@ def budget(alone: float, n: int) -> float:
 
 
 async def measure(
-    session: Session, request: Request, *, n: int, hang_after: float, declared_stream: bool = False
+    session: Session,
+    request: Request,
+    *,
+    n: int,
+    hang_after: float,
+    declared_stream: bool = False,
+    websocket: bool = False,
 ) -> Measured:
     run = session.run
+    if websocket:
+        await ws_route.warm_up(session.port, WEBSOCKETS_PATH)
     probe = session.probe(PROBE_PATH)
     began = time.monotonic()
     probe.start()
@@ -90,10 +102,27 @@ async def measure(
     cpu_busy = None
     waited = 0.0
     streamed: dict[str, Any] | None = None
+    ws: dict[str, Any] | None = {"speaks_first": None} if websocket else None
+    first_within = min(hang_after, ws_route.FIRST_WITHIN)
+    greet_after = ws_route.SPEAKS_FIRST
     try:
         opener = stream.open_stream if declared_stream else stream.first
         for _ in range(2):
-            got = await opener(session.port, request, wait_at_most=hang_after)
+            got: Response | stream.Client
+            if ws is not None:
+                conn = await ws_route.alone(
+                    session.port,
+                    request,
+                    greet_unless_within=greet_after,
+                    first_within=first_within,
+                )
+                if ws["speaks_first"] is None and conn.stream.opened is not None:
+                    ws["speaks_first"] = conn.stream.said is None and bool(conn.stream.times)
+                    greet_after = ws_route.SPEAKS_FIRST if ws["speaks_first"] else 0.0
+                ws.setdefault("connect_ms", []).append(_since(conn.stream.opened, conn.response))
+                got = conn.response
+            else:
+                got = await opener(session.port, request, wait_at_most=hang_after)
             if isinstance(got, stream.Client):
                 if streamed is None:
                     streamed = {"seen": "OpenAPI schema" if declared_stream else "response head"}
@@ -108,7 +137,21 @@ async def measure(
             waited = budget(best, n)
             cpu0 = _cpu_seconds(run)
             burst_started = time.monotonic()
-            if streamed is not None:
+            if ws is not None:
+                burst, together = await ws_route.burst(
+                    session.port,
+                    request,
+                    n,
+                    greet_unless_within=greet_after,
+                    first_within=min(waited, first_within),
+                )
+                ws.update(
+                    connections=together.connections,
+                    messages=together.messages,
+                    ended=together.ended,
+                    held=together.held,
+                )
+            elif streamed is not None:
                 burst, held = await stream.burst(session.port, request, n, first_within=waited)
                 streamed.update(
                     streams=held.streams, events=held.events, ended=held.ended, held=held.held
@@ -140,7 +183,12 @@ async def measure(
         dict(statuses),
         probes_stopped=probe.stopped_at,
         stream=streamed,
+        websocket=ws,
     )
+
+
+def _since(t: float | None, response: Response) -> float | None:
+    return None if t is None else t - response.start
 
 
 def _summarise(

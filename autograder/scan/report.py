@@ -22,6 +22,7 @@ LABELS = {
     "skipped": "skipped",
 }
 STREAM_MARK = " (stream)"
+WEBSOCKET_MARK = " (websocket)"
 
 
 def _num(value: float | None, unit: str = "ms") -> str:
@@ -45,7 +46,9 @@ def table(result: ScanResult) -> str:
         rows.append(
             (
                 r.method,
-                r.path + (STREAM_MARK if f.get("stream") else ""),
+                r.path
+                + (STREAM_MARK if f.get("stream") else "")
+                + (WEBSOCKET_MARK if r.method == "WS" else ""),
                 LABELS[r.verdict],
                 _num(f.get("alone_ms")),
                 _num(f.get("max_latency_ms")),
@@ -61,6 +64,12 @@ def table(result: ScanResult) -> str:
         lines.append(
             f"{STREAM_MARK.strip()}: answers text/event-stream; ALONE and SLOWEST are times to the "
             "first event (the streams were closed, never waited to their end)"
+        )
+    if any(r.figures.get("websocket") for r in result.routes):
+        lines.append(
+            f"{WEBSOCKET_MARK.strip()}: a WebSocket route; ALONE and SLOWEST are times from "
+            "connecting to the first message (the connections were closed, never waited to "
+            "their end)"
         )
     details = [r for r in result.routes if r.verdict != "fine"]
     if details:
@@ -105,7 +114,13 @@ def figure(route: RouteResult) -> Figure | None:
     horizon_ms = max(waited_ms or 0.0, (cut_off - started) * 1000)
     fig = Figure(figsize=(9, 5.5), layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
-    what = "streams at once (to the first event)" if m.stream else "requests at once"
+    what = (
+        "streams at once (to the first event)"
+        if m.stream
+        else "WebSockets at once (to the first message)"
+        if m.websocket
+        else "requests at once"
+    )
     title = f"{route.method} {route.sent or route.path}: {len(m.burst)} {what}"
     plots.timeline(m.burst, ax=top, title=title, cut_off_ms=waited_ms)
     plots.latency_trace(

@@ -15,14 +15,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograder.harness.app import PROBE_PATH
+from autograder.harness.app import PROBE_PATH, WEBSOCKETS_PATH
 from autograder.measure.burst import timeline_bars
 from autograder.measure.load import Request
 from autograder.measure.session import Session
 from autograder.run import runner
 from autograder.run.handles import SubmissionFailed
 from autograder.run.interpreter import Interpreter
-from autograder.scan import openapi, userfile
+from autograder.scan import openapi, userfile, websocket
 from autograder.scan.classify import classify
 from autograder.scan.measure import Measured, measure
 from autograder.scan.openapi import Plan
@@ -157,7 +157,19 @@ async def _plans(session: Session, options: Options, result: ScanResult) -> list
             f"no OpenAPI schema at {options.openapi_path} ({got}): only the routes of "
             "--requests are measured (--openapi PATH names another place)"
         )
-    return userfile.merge(declared, list(options.written), unsafe=options.unsafe)
+    merged = userfile.merge(declared, list(options.written), unsafe=options.unsafe)
+    return merged + await _websocket_plans(session, result)
+
+
+async def _websocket_plans(session: Session, result: ScanResult) -> list[Plan]:
+    """The app's WebSocket routes, as the harness lists them from the app's own routes
+    (the OpenAPI schema lists none)."""
+    response = await session.send(Request("GET", WEBSOCKETS_PATH), wait_at_most=10)
+    if not (response.done and response.status == 200):
+        got = response.error or f"status {response.status}"
+        result.notes.append(f"the app's WebSocket routes could not be listed ({got})")
+        return []
+    return websocket.plans(response.json())
 
 
 async def _route(session: Session, target: Target, plan: Plan, options: Options) -> RouteResult:
@@ -169,10 +181,13 @@ async def _route(session: Session, target: Target, plan: Plan, options: Options)
         n=options.concurrency,
         hang_after=options.hang_after,
         declared_stream=bool(plan.extra.get("stream")),
+        websocket=bool(plan.extra.get("websocket")),
     )
     verdict, why = classify(m.summary)
     if m.stream is not None:
         why = stream_note(m) + why
+    if m.websocket is not None:
+        why = websocket_note(m) + why
     status = m.summary.alone_status
     if status is not None and 400 <= status < 500:
         why += (
@@ -219,6 +234,22 @@ def stream_note(m: Measured) -> str:
     )
 
 
+def websocket_note(m: Measured) -> str:
+    """What a WebSocket route's verdict is about: connections to their first message."""
+    assert m.websocket is not None
+    held = m.websocket.get("held")
+    kept = f", held open together {held * 1000:.0f} ms more, then closed" if held else ""
+    first = m.websocket.get("speaks_first")
+    how = (
+        "the app spoke first"
+        if first
+        else "after one text message sent"
+        if first is not None
+        else "no connection opened"
+    )
+    return f"a WebSocket route, measured from connecting to its first message ({how}){kept}: "
+
+
 def _figures(m: Measured) -> dict[str, Any]:
     s = m.summary
     out: dict[str, Any] = {
@@ -248,6 +279,19 @@ def _figures(m: Measured) -> dict[str, Any]:
             "events": m.stream.get("events"),
             "ended_by_the_app": m.stream.get("ended"),
             "held_open_ms": _ms(m.stream.get("held")),
+        }
+    if m.websocket is not None:
+        w = m.websocket
+        connect = [c for c in w.get("connect_ms", []) if c is not None]
+        out["websocket"] = {
+            "connect_alone_ms": _ms(min(connect)) if connect else None,
+            "first_message_alone_ms": _ms(s.alone),
+            "first_message_max_ms": _ms(s.max_latency),
+            "speaks_first": w.get("speaks_first"),
+            "connections_opened": w.get("connections"),
+            "messages": w.get("messages"),
+            "ended_by_the_app": w.get("ended"),
+            "held_open_ms": _ms(w.get("held")),
         }
     out["timeline"] = timeline_bars(m.burst)
     return out

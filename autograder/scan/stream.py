@@ -5,9 +5,14 @@ a route starts with :func:`first`: it reads the response's head and, when the he
 ``text/event-stream`` (or the OpenAPI schema declared it), hands the open connection over
 as a :class:`Client`; any other response is read to its end as :func:`load.send` reads it.
 
-A :class:`Client` reads Server-Sent Events (``data:`` lines up to a blank line; comments
-such as ``: ping`` are not events) and notes when the first one arrived, until it is told
-to close, the server ends the stream, or its deadline passes. The latency the verdicts
+A :class:`Client` reads Server-Sent Events with the engine's SSE client code
+(:mod:`autograder.measure.streams`: ``data:`` lines up to a blank line; comments such as
+``: ping`` are not events) into a :class:`~autograder.measure.streams.Stream` record and
+notes when the first one arrived, until it is told to close, the server ends the stream,
+or its deadline passes. Only the opening is the scan's own (:func:`first`): the scan does
+not know a route streams until it has read the head of its answer, and then reads the
+same connection on, while :func:`~autograder.measure.streams.read_sse` opens a connection
+to a route known to stream. The latency the verdicts
 read for a stream is its time to the first event; how long the streams were held open
 after it, how many events arrived and how many streams the server ended are reported
 beside it.
@@ -22,7 +27,7 @@ from dataclasses import dataclass, field
 
 from autograder.measure import load
 from autograder.measure.load import HOST, Request, Response
-from autograder.measure.streams import sse_events
+from autograder.measure.streams import Stream, sse_body
 
 MEDIA_TYPE = "text/event-stream"
 ALONE_HOLD = 0.2  # s a stream sent alone stays open after its first event
@@ -35,31 +40,38 @@ def is_event_stream(headers: dict[str, str]) -> bool:
 
 @dataclass
 class Client:
-    """One open stream. ``response.end`` is when its first event arrived (None: no event
-    yet); ``response.error`` says why none did."""
+    """One open stream, read with the engine's SSE client code (:func:`streams.sse_body`)
+    into its record (:class:`streams.Stream`: each event with when it arrived, when the
+    client left or the app ended it). ``response.end`` is when its first event arrived
+    (None: no event yet); ``response.error`` says why none did."""
 
     response: Response
     reader: asyncio.StreamReader | None = None
     writer: asyncio.StreamWriter | None = None
-    events: int = 0
-    ended: bool = False  # the server ended the stream
+    stream: Stream = field(default_factory=Stream)
     first_event: asyncio.Event = field(default_factory=asyncio.Event)
-    _buffer: bytearray = field(default_factory=bytearray)
 
-    def _arrived(self, data: bytes) -> None:
-        self._buffer.extend(data)
-        for _ in sse_events(self._buffer):  # the grader's own SSE parsing (measure/streams.py)
-            self.events += 1
-            if self.response.end is None:
-                self.response.end = time.monotonic()
-                self.first_event.set()
+    @property
+    def events(self) -> int:
+        return len(self.stream.messages)
+
+    @property
+    def ended(self) -> bool:
+        """The server ended the stream."""
+        return self.stream.ended is not None
+
+    def _event(self, data: str) -> bool:
+        self.stream.arrived(data)
+        if self.response.end is None:
+            self.response.end = self.stream.times[-1]
+            self.first_event.set()
+        return False  # read on: the caller decides when to leave
 
     async def read(self, stop: asyncio.Event, deadline: float) -> None:
         """Read events until ``stop`` is set, the stream ends or ``deadline`` passes; then
         close the connection (a FIN, as a browser tab that closes)."""
         assert self.reader is not None
-        chunked = self.response.headers.get("transfer-encoding", "").lower() == "chunked"
-        reading = asyncio.ensure_future(self._read_all(self.reader, chunked))
+        reading = asyncio.ensure_future(sse_body(self.reader, self.response.headers, self._event))
         stopping = asyncio.ensure_future(stop.wait())
         try:
             done, _ = await asyncio.wait(
@@ -76,24 +88,20 @@ class Client:
         if reading in done and not reading.cancelled():
             exc = reading.exception()
             if exc is None:
-                self.ended = True
-            elif self.response.end is None:
-                self.response.end = now
-                self.response.error = f"{type(exc).__name__}: {exc}"
+                self.stream.ended = now
+            else:
+                self.stream.error = f"{type(exc).__name__}: {exc}"
+                if self.response.end is None:
+                    self.response.end = now
+                    self.response.error = self.stream.error
+        if not self.ended and self.stream.error is None:
+            self.stream.left = now
         if self.response.end is None:
             if self.ended:  # ended without an event: answered when it ended
                 self.response.end = now
             else:
                 self.response.error = f"no event within {now - self.response.start:.1f} s"
         self.first_event.set()
-
-    async def _read_all(self, reader: asyncio.StreamReader, chunked: bool) -> None:
-        if chunked:
-            while size := int((await reader.readuntil(b"\r\n")).split(b";")[0].strip(), 16):
-                self._arrived((await reader.readexactly(size + 2))[:-2])
-        else:
-            while data := await reader.read(65536):
-                self._arrived(data)
 
     def close(self) -> None:
         if self.writer is not None:
