@@ -89,8 +89,9 @@ def timeline_caption(verdict: Verdict) -> str:
             "that kept reading; lines that keep to the black one got every message at once, "
             "a flat stretch is a member waiting. Orange: the member that stopped reading; it "
             "read again at the dotted line, and a red cross marks when its connection ended "
-            "(dropped by your service: no cross, or more messages after the dotted line, "
-            "means it was still in the room). Grey: the member that vanished; uvicorn's "
+            "(dropped by your service). No cross means its connection was never ended; "
+            "messages after the dotted line mean it was still being sent to. Grey: the "
+            "member that vanished; uvicorn's "
             "keepalive closes it after about 7 s."
         )
     if verdict.metrics.get("streams"):
