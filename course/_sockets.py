@@ -96,7 +96,8 @@ async def _room(app: lab.LabApp, way: str, readers: int, messages: int, size: in
         resume.set()
 
         async def over() -> bool:
-            return (await all_read()) and all(t.done() for t in senders) and (slow is None or slow.ended is not None)
+            slow_done = slow is None or slow.ended is not None or len(slow.messages) >= messages  # dropped, or caught up
+            return (await all_read()) and all(t.done() for t in senders) and slow_done
 
         await app.session.wait_until(over, wait_at_most=3.0)
     finally:

@@ -628,10 +628,12 @@ assert 5 < idle_ws["kb_per_member"] < 200, idle_ws  # tens of KB, not megabytes
 #
 # - **Both queues saved the room**: the readers got every message in milliseconds and the
 #   POSTs were answered at once, while one member read nothing.
-# - **No bound** kept every message for the stalled member: the service's memory grew by
-#   about the messages published while it stalled (90 × 32 KiB at most, less what the
-#   socket buffers took), and would go on growing for as long as the phone stays in the
-#   tunnel, one such member per tunnel. When it read again it got the whole backlog, late.
+# - **No bound** kept every message for the stalled member: the messages queued for it
+#   (the count at 2 s, above; 32 KiB each) are kept alive by its queue alone, after every
+#   other member had them, and the service's memory grew with them (less what the
+#   process had free already). It would go on growing for as long as the phone stays in
+#   the tunnel, one such backlog per tunnel. When it read again it got the whole backlog,
+#   late.
 # - **A bound of 16** costs at most 16 messages per member (here 512 KiB of message text,
 #   and the messages are shared between the members' queues), and the member that fell
 #   behind is **dropped**: it loses what it missed and must reconnect and catch up
