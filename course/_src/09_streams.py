@@ -488,7 +488,7 @@ assert "ServerProtocol(" in inspect.getsource(WS.__init__)  # websockets' sans-I
 #
 # - **`send()` waits on one flag, `writable`.** asyncio's transport clears it (through
 #   `pause_writing`) when the bytes it holds for that socket pass **64 KiB**, and sets it
-#   again when they drain under 16 KiB. Nothing else bounds the wait: no deadline, no
+#   again when they drain to 16 KiB. Nothing else bounds the wait: no deadline, no
 #   timeout. A member that reads nothing lets the kernel's buffers fill, then asyncio's,
 #   and the next `send()` to it waits until it reads again.
 # - **The library's own write limit is not in this path.** `websockets` gives its own
@@ -683,7 +683,7 @@ if REFERENCE:  # executed headless (CI): the reference answer must pass
 # - **A disconnect arrives at an `await`**: with uvicorn's ASGI 2.3, Starlette's listener
 #   task cancels the stream within milliseconds; a task nobody cancels, or a sync
 #   generator parked at `yield`, keeps the model writing for nobody.
-# - **A WebSocket `send()` waits while asyncio holds 64 KiB for that socket**, with no
+# - **A WebSocket `send()` waits while asyncio holds over 64 KiB for that socket**, with no
 #   deadline: a broadcast that awaits each member in turn waits for the slowest, and one
 #   stalled member freezes the room and its publishers. uvicorn's keepalive finds a
 #   member that vanished but does not free a send blocked on a stalled one.
