@@ -422,4 +422,5 @@ def rooms_figure(runs: Mapping[str, dict[str, Any]], titles: Mapping[str, str]) 
     for ax, (name, run) in zip(axes, runs.items(), strict=True):
         plots.members(run["members"], published_ms=run["published_ms"], resumed_ms=run["resumed_ms"],
                       ax=ax, title=titles[name])
+        ax.set_xlim(0, ax.get_xlim()[1] * 1.04)  # room for what arrived last, at the right edge
     return fig
