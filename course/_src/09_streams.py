@@ -617,7 +617,7 @@ u, b = queues["unbounded"], queues["bounded"]
 for r in (u, b):  # the readers no longer wait for anyone
     assert r["complete"] == 10 and r["latency_p95_ms"] < 250 and r["post_max_ms"] < 1000, r
 assert u["at_resume"]["rooms"]["queued"] > 50 and u["stalled"]["received"] == 90 and u["stalled"]["close_code"] is None
-assert u["memory_growth_mib"] > 1.0, u  # every message kept alive for the stalled member
+assert u["memory_growth_mib"] > 0.75, u  # the messages kept alive for the stalled member (~1.5 MiB measured)
 assert b["at_resume"]["rooms"]["dropped"] >= 1 and b["stalled"]["close_code"] == 1008 and b["stalled"]["received"] < 30
 assert b["memory_growth_mib"] < 0.5 * u["memory_growth_mib"], (b, u)
 assert all(t["in_rooms"] == t["members"] for t in idle_ws["trace"])
