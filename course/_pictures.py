@@ -411,3 +411,16 @@ def relays_figure(runs: Mapping[str, dict[str, Any]], names: Mapping[str, str]) 
     ax.set_title("who keeps the model writing after the browser left")
     ax.legend(loc="upper right", fontsize="small")  # the top rows end after 5 tokens: room there
     return fig
+
+
+def rooms_figure(runs: Mapping[str, dict[str, Any]], titles: Mapping[str, str]) -> Figure:
+    """One panel per room run (``_sockets.room`` results by name): messages received over
+    time by each member (``autograder.lab.plots.members``, the ws-broadcast verdict's
+    picture), the publisher's messages dashed, the stalled member in orange."""
+    fig = Figure(figsize=(6 * len(runs), 4), layout="constrained")
+    axes = fig.subplots(1, len(runs), squeeze=False)[0]
+    for ax, (name, run) in zip(axes, runs.items(), strict=True):
+        plots.members(run["members"], published_ms=run["published_ms"], resumed_ms=run["resumed_ms"],
+                      ax=ax, title=titles[name])
+        ax.set_xlim(0, ax.get_xlim()[1] * 1.04)  # room for what arrived last, at the right edge
+    return fig

@@ -19,7 +19,7 @@
 # | [06 production](06_production.ipynb) | finding the blocker in a running service | (all of them) | `fix-file-write`, `fix-lock-serialises` |
 # | [07 more stalls](07_more_stalls.ipynb) | streaming, fan-out, timeouts, a starved `/health`; a database pool | `streaming`, `fan-out`, `timeouts`, `starved-health` | `predict-stream-blocking-generator`, `predict-fanout-429`, `predict-timeout-around-thread`, `predict-starved-health` |
 # | [08 durable jobs](08_durable_jobs.ipynb) | one crash, four queues (`BackgroundTasks`, huey, a lease table, arq on Redis): lost, twice, time to recover | `durable-jobs` | `predict-crash-bgtasks`, `predict-crash-huey`, `fix-lost-on-crash` |
-# | [09 streams](09_streams.ipynb) | hundreds of idle SSE listeners in one process; the thread a sync stream holds; tokens wasted after a disconnect; keep-alives; how a disconnect is noticed | `token-stream` | `predict-stream-sync-generator` |
+# | [09 streams](09_streams.ipynb) | hundreds of idle SSE listeners in one process; the thread a sync stream holds; tokens wasted after a disconnect; keep-alives; how a disconnect is noticed; a WebSocket room with one stalled reader, the keepalive, a bounded queue | `token-stream`, `ws-broadcast` | `predict-stream-sync-generator`, `predict-ws-stalled-reader` |
 # | [10 drills](10_drills.ipynb) | every drill, in the notebook | | all |
 # | [11 capstone](11_capstone.ipynb) | scan an unfamiliar service: three stalls found, fixed, scanned again | | `fix-blocking-middleware`, `fix-tiny-executor` |
 #

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 09 · Streams that outlive the request: model tokens over SSE
+# # 09 · Streams that outlive the request: model tokens over SSE, rooms over WebSockets
 #
 # A chat service asks a model for an answer and relays its tokens to the browser as
 # **Server-Sent Events** (SSE), one event per token, for seconds per request; a
@@ -11,19 +11,28 @@
 # 2. a sync generator holds a worker thread for each open stream, so 40 listeners starve
 #    every `def` endpoint;
 # 3. when the browser goes away, the service keeps reading the model's stream to the
-#    end, paying for tokens nobody receives.
+#    end, paying for tokens nobody receives;
+# 4. a WebSocket room sends each message to every member in turn, and one member that
+#    stops reading (a laptop asleep, a phone in a tunnel) freezes the whole room.
 #
 # This notebook measures one process holding hundreds of idle streams (memory per
 # stream, `/health` meanwhile), the thread each sync stream holds, the tokens wasted
 # after a disconnect with four ways of writing the relay, keep-alive comments and
 # proxies, and how the installed Starlette notices that a client has gone. Then your
-# turn, graded by the `token-stream` exercise's own checks.
+# turn, graded by the `token-stream` exercise's own checks. Then WebSockets: what a
+# send waits for in the installed uvicorn, asyncio and `websockets`, one stalled reader
+# and everyone's latency, what the keepalive does and does not free, memory per idle
+# connection, and what a bounded queue costs and saves; your turn again, graded by the
+# `ws-broadcast` exercise's checks.
 #
-# Reading: about 20 minutes. Running: about 40 seconds.
+# Reading: about 30 minutes. Running: about 50 seconds.
 
 # %%
 # %matplotlib inline
+import asyncio.selector_events
+import asyncio.transports
 import inspect
+import sys
 from pathlib import Path
 
 import fastapi
@@ -34,22 +43,30 @@ import starlette.middleware.gzip
 import starlette.responses
 import uvicorn
 import uvicorn.protocols.http.h11_impl as h11_impl
+import uvicorn.protocols.websockets.websockets_sansio_impl as ws_impl
+import websockets
+import websockets.asyncio.connection
+import websockets.protocol
 from _lesson import LeakCheck, show_function
-from _pictures import listeners_figure, relays_figure
+from _pictures import listeners_figure, relays_figure, rooms_figure
 from _practice import REFERENCE, Tolerance, score
+from _sockets import idle_members, room
 from _streams import hold_listeners, news, noticed, on_the_wire, relays, relays_table, warm_up
 from _turns import TURNS
 from _widgets import run_in_fresh_loop
 from IPython.display import Code, Markdown, display
 
 from autograder import lab
+from autograder.harness.app import ws_options
 
 leaks = LeakCheck()  # the last cell checks that nothing started here is left running
 LISTENERS = "apps/nb09_listeners.py"
 RELAYS = "apps/nb09_relays.py"
+ROOMS = "apps/nb09_rooms.py"
 ASYNC_STEPS = [100, 200, 300]  # idle async listeners, opened in three steps
 SYNC_LISTENERS = 50  # more than the 40 worker threads
-print(f"FastAPI {fastapi.__version__}, Starlette {starlette.__version__}, uvicorn {uvicorn.__version__}")
+print(f"FastAPI {fastapi.__version__}, Starlette {starlette.__version__}, uvicorn {uvicorn.__version__}, "
+      f"websockets {websockets.__version__}")
 
 
 def source_line(obj: object, text: str) -> str:
@@ -57,7 +74,10 @@ def source_line(obj: object, text: str) -> str:
     lines, first = inspect.getsourcelines(obj)
     n = next(i for i, line in enumerate(lines) if text in line)
     path = Path(inspect.getsourcefile(obj) or "?")
-    return f"{'/'.join(path.parts[-2:])}:{first + n}: {lines[n].strip()}"
+    module = inspect.getmodule(obj)
+    top = sys.modules[module.__name__.split(".")[0]] if module else None  # path from the package's folder
+    shown = path.relative_to(Path(top.__file__).parent.parent) if top and top.__file__ else path.name
+    return f"{shown}:{first + n}: {lines[n].strip()}"
 
 
 # %% [markdown]
@@ -421,6 +441,234 @@ if REFERENCE:  # executed headless (CI): the reference answer must pass
 # %% [markdown]
 # Stuck? Run `relay.show_answer()` in a new cell to see one answer.
 #
+# ## 7. WebSockets: a room, and a member that stops reading
+#
+# A chat room or a live dashboard holds one **WebSocket** per member and, for each
+# message, sends it to every member. An SSE stream had one reader per generator; a
+# broadcast is one publish and N sends, and a single member that stops reading (a laptop
+# asleep, a phone in a tunnel, its tab still open) is one of the N. `apps/nb09_rooms.py`
+# serves the same room three ways; the publish, with the first way, the exercise
+# starter's (`inline`), awaiting each member's send in turn:
+
+# %%
+show_function(Path(ROOMS), "publish")
+
+# %% [markdown]
+# What does `await ws.send_text(...)` wait for? It reaches uvicorn, here with the
+# `websockets` package's sans-I/O protocol (what uvicorn's `ws="auto"` picks when the
+# package is installed), over asyncio's socket transport. The lines that decide it, read
+# from the installed source:
+
+# %%
+WS = ws_impl.WebSocketsSansIOProtocol
+print(f"websockets {websockets.__version__}, uvicorn {uvicorn.__version__}, the grader's keepalive: {ws_options()}")
+for obj, text in (
+    (WS.send, "await self.writable.wait()"),                       # every send waits for this flag
+    (WS.pause_writing, "self.writable.clear()"),                   # asyncio: the buffer is over its high-water mark
+    (WS.resume_writing, "self.writable.set()"),                    # asyncio: it drained below the low-water mark
+    (asyncio.transports._FlowControlMixin._set_write_buffer_limits, "high = 64 * 1024"),
+    (asyncio.transports._FlowControlMixin._set_write_buffer_limits, "low = high // 4"),
+    (WS.send_keepalive_ping, "self.conn.send_ping(self.pending_ping_payload)"),
+    (WS.send_keepalive_ping, "self.pong_timer = self.loop.call_later(self.ping_timeout, self.keepalive_timeout)"),
+    (WS.keepalive_timeout, 'self.conn.fail(1011, "keepalive ping timeout")'),
+    (WS.keepalive_timeout, "self.transport.close()"),
+    (asyncio.selector_events._SelectorTransport.close, "if not self._buffer:"),  # closes now only if empty
+    (asyncio.selector_events._SelectorSocketTransport._write_ready, "if self._closing:"),  # else once drained
+    (WS.connection_lost, "self.writable.set()"),                   # and only then is a waiting send() freed
+    (websockets.protocol.Protocol.data_to_send, "writes, self.writes = self.writes, []"),
+    (websockets.asyncio.connection.Connection.__init__, "write_limit: int | tuple[int, int | None] = 2**15"),
+):
+    print(source_line(obj, text))
+assert "set_write_buffer_limits" not in inspect.getsource(ws_impl)  # asyncio's defaults: 64 KiB high, 16 KiB low
+assert "write_limit" not in inspect.getsource(ws_impl) and "max_queue" not in inspect.getsource(ws_impl)
+assert "ServerProtocol(" in inspect.getsource(WS.__init__)  # websockets' sans-I/O protocol, not its Connection
+
+# %% [markdown]
+# So, exactly, in the installed versions:
+#
+# - **`send()` waits on one flag, `writable`.** asyncio's transport clears it (through
+#   `pause_writing`) when the bytes it holds for that socket pass **64 KiB**, and sets it
+#   again when they drain to 16 KiB. Nothing else bounds the wait: no deadline, no
+#   timeout. A member that reads nothing lets the kernel's buffers fill, then asyncio's,
+#   and the next `send()` to it waits until it reads again.
+# - **The library's own write limit is not in this path.** `websockets` gives its own
+#   asyncio `Connection` a `write_limit` (32 KiB); uvicorn uses only its sans-I/O
+#   `ServerProtocol`, whose `data_to_send()` hands every frame over at once, and sets no
+#   buffer limits of its own: asyncio's 64 KiB is the limit.
+# - **The keepalive** (here: ping every 1 s, give up after 6 s without the pong) writes
+#   its ping behind the data already buffered, so a stalled member never sees it. At the
+#   timeout it writes a close frame (1011) and calls `transport.close()`; but a selector
+#   transport with bytes still buffered **closes only once they drain**, and only then
+#   does `connection_lost` set `writable` and free a waiting `send()`. The keepalive finds
+#   a member that vanished; it **does not free a send blocked on a stalled one**.
+#
+# ## 8. One stalled reader, everyone's latency
+#
+# The experiment (`_sockets.room`, the `ws-broadcast` grader's own WebSocket clients): 10
+# members that keep up join the `inline` room; 20 messages of 32 KiB are published, 40 a
+# second, each POST on its own connection. Then again with one more member, joined first
+# (the first the broadcast sends to), that reads nothing for 7.6 s (small socket
+# buffers, as on a real network), then reads again.
+#
+# **Predict:** with the stalled member in the room, the 95th percentile of
+# publish-to-receive latency for the 10 members that keep up? And when, in seconds after
+# the first publish, does the last of them get its last message: when uvicorn's
+# keepalive gives up on the stalled member (about 7 s after it joined), or later?
+
+# %%
+predicted_room_p95_ms = None  # your figure: ms, publish to receive, p95, with one member stalled
+predicted_last_message_s = None  # your figure: s after the first publish
+
+# %%
+STALL = 7.6  # s the stalled member reads nothing: past the keepalive's 1 s + 6 s
+with lab.serve(ROOMS) as app:
+    hol = {"alone": room(app, "inline", stalled=False, messages=20, rate=40, resume_at=1.5),
+           "stalled": room(app, "inline", messages=20, rate=40, resume_at=STALL)}
+for name, r in hol.items():
+    print(f"{name:8}: {r['complete']}/{r['readers']} members got all {r['messages']}; publish to receive p95 "
+          f"{r['latency_p95_ms']} ms, worst {r['latency_max_ms']} ms; slowest POST {r['post_max_ms']} ms")
+st, at = hol["stalled"]["stalled"], hol["stalled"]["at_resume"]
+last_s = hol["stalled"]["last_received_ms"] / 1000
+print(f"at {STALL} s, before the stalled member read again: each reader had {at['received_fewest']} of 20 messages, "
+      f"{at['posts_answered']} POSTs answered, {at['rooms']['publishing']} still waiting; the stalled member's "
+      f"connection {'still open' if at['stalled_connection_open'] else 'ended'}")
+print(f"when it read again: it got {st['received']} messages then the close code {st['close_code']} "
+      f"(uvicorn's keepalive), its connection ended {st['ended_after_resuming_ms']} ms later")
+score("publish-to-receive p95 with one member stalled", predicted_room_p95_ms, hol["stalled"]["latency_p95_ms"],
+      tolerance=Tolerance(relative=0.5), unit="ms")
+score("last message received, s after the first publish", predicted_last_message_s, round(last_s, 1),
+      tolerance=Tolerance(absolute=0.5), unit="s")
+
+# %%
+display(rooms_figure(hol, {"alone": "10 members that keep up", "stalled": "and one, first, that stops reading"}))
+
+# %%
+alone, stalled = hol["alone"], hol["stalled"]
+assert alone["complete"] == 10 and alone["latency_p95_ms"] < 100 and alone["post_max_ms"] < 500, alone
+assert stalled["complete"] == 10  # everything arrived in the end, in order
+assert stalled["latency_p95_ms"] > 20 * alone["latency_p95_ms"] and stalled["latency_p95_ms"] > 3000, stalled
+assert 0 < at["received_fewest"] < 20 and at["rooms"]["publishing"] > 0  # the buffers took a few, then the wait
+assert at["stalled_connection_open"] and at["stalled_received"] == 0  # past the keepalive, still not closed
+assert st["close_code"] == 1011  # the keepalive's close frame: it had given up before the member read again
+assert st["ended_after_resuming_ms"] < 1000 and last_s > STALL - 0.1  # freed by the reader, not by the keepalive
+
+# %% [markdown]
+# Read it:
+#
+# - **Alone**, every message reached every member within milliseconds.
+# - **With one stalled member**, the first messages went through (the bytes fitted in
+#   the kernel's buffers, asyncio's 64 KiB and the client's): the count printed above.
+#   Then one `send()` to the stalled member waited on `writable`, and the publish waiting
+#   in it held up **every member after it**, and every later publish queued behind that
+#   one: nobody got anything more for seconds, and the POSTs were not answered.
+# - **The keepalive did not help.** uvicorn's ping went into the same full buffer; 6 s
+#   later it gave up, wrote its 1011 close frame and closed the transport, which waits for
+#   its buffer to drain. The room stayed frozen until the member read again, and only
+#   then did it get the backlog, the close frame (the 1011 above), and its connection end.
+#   A phone that never comes back holds the room until the kernel's TCP retransmission
+#   gives up: minutes.
+#
+# ## 9. What a bounded queue costs, and what it saves
+#
+# The usual fix gives each member a **queue and a sender task**: the publish only puts
+# the message in every member's queue and never waits for one. The question is the
+# queue's bound. `unbounded` keeps every message for a member that stopped reading;
+# `bounded` has 16 slots, and a member whose queue is full is dropped (closed with 1008):
+
+# %%
+show_function(Path(ROOMS), "class Member")
+
+# %% [markdown]
+# The same room, now 90 messages of 32 KiB at 60 a second, one member stalled for 2 s,
+# the app's memory (RSS) sampled from outside every 50 ms; then 300 idle members held
+# open, to read what one connection costs (each in a `bounded` room: its queue, its
+# sender and listener tasks, uvicorn's protocol and `websockets`' state).
+#
+# **Predict:** how many MiB does the `unbounded` service's memory grow while the member
+# is stalled? And how many KB does one idle member cost?
+
+# %%
+predicted_unbounded_growth_mib = None  # your figure: MiB of RSS growth over the 2 s stall
+predicted_kb_per_member = None  # your figure: KB of RSS per idle WebSocket member
+
+# %%
+with lab.serve(ROOMS) as app:
+    queues = {way: room(app, way, messages=90, rate=60, resume_at=2.0) for way in ("unbounded", "bounded")}
+    idle_ws = idle_members(app, (20, 100, 300))
+for way, r in queues.items():
+    s_ = r["stalled"]
+    print(f"{way:9}: readers {r['complete']}/{r['readers']} complete, p95 {r['latency_p95_ms']} ms, slowest POST "
+          f"{r['post_max_ms']} ms; memory +{r['memory_growth_mib']} MiB while stalled; queued at 2 s: "
+          f"{r['at_resume']['rooms']['queued']}; the stalled member got {s_['received']} of 90, close code "
+          f"{s_['close_code']}")
+print("idle members -> RSS: " + ", ".join(f"{t['members']}: {t['rss'] / 2**20:.1f} MiB" for t in idle_ws["trace"])
+      + f"; {idle_ws['kb_per_member']} KB per member")
+score("unbounded queue, memory growth while stalled", predicted_unbounded_growth_mib,
+      queues["unbounded"]["memory_growth_mib"], tolerance=Tolerance(relative=0.5), unit="MiB")
+score("KB per idle WebSocket member", predicted_kb_per_member, idle_ws["kb_per_member"],
+      tolerance=Tolerance(relative=0.5), unit="KB")
+
+# %%
+display(rooms_figure(queues, {"unbounded": "a queue per member, no bound",
+                              "bounded": "16 slots, then the member is dropped"}))
+
+# %%
+u, b = queues["unbounded"], queues["bounded"]
+for r in (u, b):  # the readers no longer wait for anyone
+    assert r["complete"] == 10 and r["latency_p95_ms"] < 250 and r["post_max_ms"] < 1000, r
+assert u["at_resume"]["rooms"]["queued"] > 50 and u["stalled"]["received"] == 90 and u["stalled"]["close_code"] is None
+assert u["memory_growth_mib"] > 0.75, u  # the messages kept alive for the stalled member (~1.5 MiB measured)
+assert b["at_resume"]["rooms"]["dropped"] >= 1 and b["stalled"]["close_code"] == 1008 and b["stalled"]["received"] < 30
+assert b["memory_growth_mib"] < 0.5 * u["memory_growth_mib"], (b, u)
+assert all(t["in_rooms"] == t["members"] for t in idle_ws["trace"])
+assert 5 < idle_ws["kb_per_member"] < 200, idle_ws  # tens of KB, not megabytes
+
+# %% [markdown]
+# Read it:
+#
+# - **Both queues saved the room**: the readers got every message in milliseconds and the
+#   POSTs were answered at once, while one member read nothing.
+# - **No bound** kept every message for the stalled member: the messages queued for it
+#   (the count at 2 s, above; 32 KiB each) are kept alive by its queue alone, after every
+#   other member had them, and the service's memory grew with them (less what the
+#   process had free already). It would go on growing for as long as the phone stays in
+#   the tunnel, one such backlog per tunnel. When it read again it got the whole backlog,
+#   late.
+# - **A bound of 16** costs at most 16 messages per member (here 512 KiB of message text,
+#   and the messages are shared between the members' queues), and the member that fell
+#   behind is **dropped**: it loses what it missed and must reconnect and catch up
+#   (from a history the app keeps, or from a fresh snapshot). That is the price; what it
+#   saves is the memory, and a member never fed a backlog it can no longer use.
+# - **An idle member costs tens of KB** (the figure above), no thread: as for SSE,
+#   thousands per worker by memory; the file descriptor limit, the keepalive pings (one
+#   per member per interval) and the broadcast's sends come first.
+#
+# A send deadline (`asyncio.wait_for(ws.send_text(...), 0.5)`, sending to every member at
+# once) is the other fix, in `solutions/ws-broadcast/send_deadline.py`.
+#
+# ## 10. Your turn: one phone in a tunnel and the whole room goes quiet
+#
+# The `ws-broadcast` exercise's starter is the `inline` room of section 8. The cell below
+# copies it to `mine/09-room.py` (once: your edits are kept). Fix it there, save, and run
+# the check: the exercise's scenario (30 members that keep up, one that stops reading and
+# one that vanishes, 240 messages of 32 KiB at 60 a second) and its checks: every reader
+# gets every message in order, p95 under 250 ms, every POST within 2 s, memory bounded,
+# the stalled member dropped, the vanished one closed by the keepalive, the loop free.
+
+# %%
+room_turn = TURNS["09-room"]
+display(Code(filename=room_turn.start(), language="python"))
+
+# %%
+room_verdict = room_turn.check()  # grades mine/09-room.py with the ws-broadcast checks; rerun after each edit
+
+# %%
+if REFERENCE:  # executed headless (CI): the reference answer must pass
+    assert room_verdict.passed, room_verdict.render()
+
+# %% [markdown]
+# Stuck? Run `room_turn.show_answer()` in a new cell to see one answer.
+#
 # ## What to remember
 #
 # - **`EventSourceResponse`** (in the installed FastAPI): a producer task and a keep-alive task
@@ -435,6 +683,13 @@ if REFERENCE:  # executed headless (CI): the reference answer must pass
 # - **A disconnect arrives at an `await`**: with uvicorn's ASGI 2.3, Starlette's listener
 #   task cancels the stream within milliseconds; a task nobody cancels, or a sync
 #   generator parked at `yield`, keeps the model writing for nobody.
+# - **A WebSocket `send()` waits while asyncio holds over 64 KiB for that socket**, with no
+#   deadline: a broadcast that awaits each member in turn waits for the slowest, and one
+#   stalled member freezes the room and its publishers. uvicorn's keepalive finds a
+#   member that vanished but does not free a send blocked on a stalled one.
+# - **A queue and a sender task per member, with a bound**: the publish never waits; a
+#   member that falls behind by the bound is dropped (and reconnects), and memory stays
+#   flat. Without the bound, every message is kept for a member that may never read.
 
 # %%
 leaks.finish()
@@ -458,4 +713,18 @@ leaks.finish()
 #   `python -m autograder drill predict-stream-sync-generator` and
 #   `python -m autograder drill q-timeouts-threads` (all of them in
 #   [10 · drills](10_drills.ipynb)).
+# - **Graded exercise: `ws-broadcast`.** The room of sections 7-10, graded with 30
+#   readers, one stalled member and one that vanishes:
+#   [README](../exercises/ws-broadcast/README.md),
+#   [starter.py](../exercises/ws-broadcast/starter.py), the contract
+#   [ws-broadcast.md](../docs/contract/ws-broadcast.md). Fix a copy, then
+#   `python -m autograder grade ws-broadcast my_fix.py`.
+# - **Drills** on WebSockets: `python -m autograder drill predict-ws-stalled-reader`
+#   (what the readers get while one member stalls),
+#   `python -m autograder drill predict-ws-queued-reader` (the same with a queue per
+#   member), `python -m autograder drill predict-ws-replicas-in-memory` and
+#   `python -m autograder drill predict-ws-replicas-redis` (a room across two replicas),
+#   the spot-and-fix `python -m autograder drill fix-room-keeps-dead-member`, and the
+#   questions `python -m autograder drill q-ws-stalled-reader` and
+#   `python -m autograder drill q-ws-fanout-fleet`.
 # - **Next:** [10 · drills](10_drills.ipynb): every drill of the course, in one notebook.

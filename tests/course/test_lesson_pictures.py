@@ -99,3 +99,16 @@ def test_the_relays_legend_covers_no_bar():
     legend = ax.get_legend().get_window_extent(renderer)
     bars = [p.get_window_extent(renderer) for p in ax.patches if p.get_width() > 0]
     assert bars and not any(overlap(legend, b) for b in bars)
+
+
+def test_the_rooms_figure_draws_one_members_panel_per_run():
+    def run(stalled: bool) -> dict:
+        healthy = {"role": "healthy", "received_ms": [10, 60, 7600], "ended_ms": None}
+        slow = {"role": "stalled", "received_ms": [7610, 7620], "ended_ms": 7630, "close_code": 1011}
+        return {"members": ([slow] if stalled else []) + [healthy] * 3, "published_ms": [0, 50, 100],
+                "resumed_ms": 7600 if stalled else None}
+
+    fig = _pictures.rooms_figure({"alone": run(False), "stalled": run(True)}, {"alone": "A", "stalled": "B"})
+    drawn(fig)
+    assert [ax.get_title() for ax in fig.axes] == ["A", "B"]
+    assert fig.axes[1].get_xlim()[1] >= 7630  # the stalled member's end is in the picture

@@ -90,4 +90,4 @@ def test_stuck_shows_the_answer_in_the_notebook_not_as_a_file_to_open():
         if "Stuck? Run `show_answer(ANSWER)`" in text:
             assert "import MINE, REFERENCE, show_answer" in text and "\nANSWER = " in text
             stuck += 1
-    assert stuck == 11  # notebooks 01-09 (07 twice: the dashboard and the orders) and the capstone
+    assert stuck == 12  # notebooks 01-09 (07 twice: the dashboard and the orders; 09 twice: the relay and the room) and the capstone
