@@ -17,42 +17,24 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-import psutil
+from _streams import app_process
 
 from autograder import lab
+from autograder.judges.ws_broadcast import seq_of
 from autograder.measure import load
 from autograder.measure.load import Request, Response, percentile
-from autograder.measure.streams import Stream, ws_member
+from autograder.measure.streams import Stream, join_member
 
 MEMORY_EVERY = 0.05  # s between two readings of the app's RSS
 
 
-def _process(app: lab.LabApp) -> psutil.Process:
-    return max(app.processes(), key=lambda p: p.memory_info().rss)
-
-
-def _seq(message: str | bytes) -> int:
-    try:
-        return int(message[:6])
-    except (ValueError, TypeError):
-        return -1
-
-
-async def _join(port: int, path: str, stop: asyncio.Event, tasks: list[asyncio.Task[None]],
-                **kw: Any) -> Stream:
-    stream, joined = Stream(), asyncio.Event()
-    tasks.append(asyncio.create_task(ws_member(port, path, stream, _seq, joined=joined, stop=stop, **kw)))
-    await joined.wait()
-    if stream.error:
-        raise RuntimeError(f"a member could not join {path}: {stream.error}")
-    return stream
 
 
 async def _room(app: lab.LabApp, way: str, readers: int, messages: int, size: int, rate: float,
                 stalled: bool, resume_at: float) -> dict[str, Any]:
     port, room = app.port, uuid.uuid4().hex[:8]
     path, publish_path = f"/ws/{way}/{room}", f"/rooms/{way}/{room}/messages"
-    proc = _process(app)
+    proc = app_process(app)
     stop, resume = asyncio.Event(), asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
     senders: list[asyncio.Task[Response]] = []
@@ -67,8 +49,8 @@ async def _room(app: lab.LabApp, way: str, readers: int, messages: int, size: in
     sampler = asyncio.create_task(sample())
     try:
         async with asyncio.timeout(10):
-            slow = await _join(port, path, stop, tasks, reading=resume, small_buffers=True) if stalled else None
-            healthy = list(await asyncio.gather(*(_join(port, path, stop, tasks) for _ in range(readers))))
+            slow = await join_member(port, path, seq_of, stop=stop, tasks=tasks, reading=resume, small_buffers=True) if stalled else None
+            healthy = list(await asyncio.gather(*(join_member(port, path, seq_of, stop=stop, tasks=tasks) for _ in range(readers))))
         await asyncio.sleep(0.1)  # a few memory readings before the first publish
         pad = "x" * (size - 7)
         start = time.monotonic()
@@ -151,7 +133,7 @@ def room(app: lab.LabApp, way: str, *, readers: int = 10, messages: int = 30, si
 
 
 async def _idle(app: lab.LabApp, steps: Sequence[int]) -> list[dict[str, int]]:
-    proc, stop = _process(app), asyncio.Event()
+    proc, stop = app_process(app), asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
     held: list[Stream] = []
     trace = []
@@ -159,7 +141,7 @@ async def _idle(app: lab.LabApp, steps: Sequence[int]) -> list[dict[str, int]]:
         for target in steps:
             while len(held) < target:
                 batch = min(50, target - len(held))
-                held += await asyncio.gather(*(_join(app.port, f"/ws/bounded/idle-{uuid.uuid4().hex[:6]}", stop, tasks)
+                held += await asyncio.gather(*(join_member(app.port, f"/ws/bounded/idle-{uuid.uuid4().hex[:6]}", seq_of, stop=stop, tasks=tasks)
                                                for _ in range(batch)))
             await asyncio.sleep(0.1)  # the last handshakes' tasks settle in the app
             state = (await app.session.send(Request("GET", "/lab/rooms"))).json()

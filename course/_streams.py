@@ -52,7 +52,8 @@ async def _listen(port: int, path: str) -> tuple[asyncio.StreamWriter, asyncio.T
     return writer, asyncio.create_task(first_event())
 
 
-def _process(app: lab.LabApp) -> psutil.Process:
+def app_process(app: lab.LabApp) -> psutil.Process:
+    """The app's process that holds the most memory (the one serving, not a reloader)."""
     return max(app.processes(), key=lambda p: p.memory_info().rss)
 
 
@@ -83,7 +84,7 @@ def summary(probed: tuple[list[float], int]) -> dict[str, float]:
 
 
 async def _hold(app: lab.LabApp, kind: str, steps: Sequence[int], probe_for: float) -> dict[str, Any]:
-    port, proc = app.port, _process(app)
+    port, proc = app.port, app_process(app)
     path = f"/feed/{kind}"
     clients: list[tuple[asyncio.StreamWriter, asyncio.Task[bool]]] = []
     trace = [{"streams": 0, "rss": proc.memory_info().rss, "threads": proc.num_threads(),
@@ -188,15 +189,7 @@ async def _relays(app: lab.LabApp, styles: Sequence[str], per_style: int) -> dic
                                   leave_after=token_stream.LEAVE_AFTER, deadline=deadline))
     await asyncio.gather(*tasks)
 
-    async def model() -> dict[str, dict[str, Any]]:
-        return {m["prompt"]: m for m in (await app.session.deps_stats())["model"]["streams"]}
-
-    async def settled() -> bool:
-        seen = await model()
-        return all(seen.get(p, {}).get("outcome") for p in streams)
-
-    await app.session.wait_until(settled, wait_at_most=3.5)
-    seen = await model()
+    seen = await token_stream.model_outcomes(app.session, list(streams), after=time.monotonic(), wait=3.5)
     ends = (await app.session.send(Request("GET", "/lab/ends"))).json()
     rows = []
     for prompt, st in streams.items():

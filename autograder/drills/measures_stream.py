@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autograder.drills.measures import Measure, Measurement
-from autograder.judges.token_stream import token_of
+from autograder.judges.token_stream import model_outcomes, token_of
 from autograder.lab import LabApp, run
 from autograder.measure.load import Request, Response
 from autograder.measure.session import Session
@@ -79,18 +79,10 @@ async def open_streams(
         streams.append(Stream(prompt, leave_after if leaver else None, Response(request, start)))
     await asyncio.gather(*(_read(s.port, st, start + wait) for st in streams))
 
-    async def model() -> dict[str, dict[str, Any]]:
-        return {m["prompt"]: m for m in (await s.deps_stats())["model"]["streams"]}
-
-    async def settled() -> bool:
-        seen = await model()
-        return all(seen.get(st.prompt, {}).get("outcome") for st in streams if st.left)
-
     lefts = [st.left for st in streams if st.left is not None]
-    await s.wait_until(
-        settled, wait_at_most=max(max(lefts, default=0.0) + close_wait - time.monotonic(), 0.0)
+    seen = await model_outcomes(
+        s, [st.prompt for st in streams if st.left], after=max(lefts, default=0.0), wait=close_wait
     )
-    seen = await model()
     for st in streams:
         st.model = seen.get(st.prompt)
     return streams

@@ -21,32 +21,13 @@ from typing import Any
 
 from autograder import lab
 from autograder.drills.measures import Measure, Measurement
+from autograder.judges.ws_broadcast import seq_of
 from autograder.lab import LabApp
 from autograder.measure import load
 from autograder.measure.load import Request, Response
 from autograder.measure.session import Session
-from autograder.measure.streams import Stream, ws_member
+from autograder.measure.streams import Stream, join_member
 from autograder.servers import brokers
-
-
-def _seq(message: str | bytes) -> int:
-    try:
-        return int(message[:6])
-    except (ValueError, TypeError):
-        return -1
-
-
-async def _join(
-    port: int, path: str, stop: asyncio.Event, tasks: list[asyncio.Task[None]], **kw: Any
-) -> Stream:
-    stream, joined = Stream(), asyncio.Event()
-    tasks.append(
-        asyncio.create_task(ws_member(port, path, stream, _seq, joined=joined, stop=stop, **kw))
-    )
-    await joined.wait()
-    if stream.error:
-        raise RuntimeError(f"a member could not join {path}: {stream.error}")
-    return stream
 
 
 async def _stalled_broadcast(
@@ -60,9 +41,13 @@ async def _stalled_broadcast(
     posts: list[Response] = []
     try:
         async with asyncio.timeout(10):
-            stalled = await _join(port, path, stop, tasks, reading=never, small_buffers=True)
+            stalled = await join_member(
+                port, path, seq_of, stop=stop, tasks=tasks, reading=never, small_buffers=True
+            )
             healthy = list(
-                await asyncio.gather(*(_join(port, path, stop, tasks) for _ in range(readers)))
+                await asyncio.gather(
+                    *(join_member(port, path, seq_of, stop=stop, tasks=tasks) for _ in range(readers))
+                )
             )
         pad = "x" * (size - 7)
         start = time.monotonic()
@@ -150,8 +135,14 @@ async def _replicas(
     tasks: list[asyncio.Task[None]] = []
     try:
         async with asyncio.timeout(10):
-            on_a = [await _join(ports[0], path, stop, tasks) for _ in range(per_replica)]
-            on_b = [await _join(ports[1], path, stop, tasks) for _ in range(per_replica)]
+            on_a = [
+                await join_member(ports[0], path, seq_of, stop=stop, tasks=tasks)
+                for _ in range(per_replica)
+            ]
+            on_b = [
+                await join_member(ports[1], path, seq_of, stop=stop, tasks=tasks)
+                for _ in range(per_replica)
+            ]
         post = await load.send(
             load.HOST,
             ports[0],

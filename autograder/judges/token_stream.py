@@ -67,6 +67,23 @@ def _ms(x: float | None) -> float | None:
     return None if x is None else round(x * 1000, 1)
 
 
+async def model_outcomes(
+    s: Session, prompts: list[str], *, after: float, wait: float
+) -> dict[str, dict[str, Any]]:
+    """The model API's record of every stream, by prompt, once each of ``prompts`` has an
+    outcome (closed or read to its end), waiting at most until ``after + wait``."""
+
+    async def by_prompt() -> dict[str, dict[str, Any]]:
+        return {m["prompt"]: m for m in (await s.deps_stats())["model"]["streams"]}
+
+    async def settled() -> bool:
+        seen = await by_prompt()
+        return all(seen.get(p, {}).get("outcome") for p in prompts)
+
+    await s.wait_until(settled, wait_at_most=max(after + wait - time.monotonic(), 0.0))
+    return await by_prompt()
+
+
 async def measure(s: Session) -> Figures:
     secret = (await s.deps_stats())["model"]["secret"]
     tag = uuid.uuid4().hex[:6]
@@ -127,20 +144,12 @@ async def measure(s: Session) -> Figures:
 
     # The model's records: wait (bounded) until every stream that left was closed.
     lefts = [st.left for st in seen_by.values() if st.left is not None]
-
-    async def model_streams() -> dict[str, dict[str, Any]]:
-        return {m["prompt"]: m for m in (await s.deps_stats())["model"]["streams"]}
-
-    async def all_closed() -> bool:
-        seen = await model_streams()
-        return all(
-            seen.get(st["prompt"], {}).get("outcome") for st in streams.values() if st["leaver"]
-        )
-
-    await s.wait_until(
-        all_closed, wait_at_most=max(max(lefts, default=until) + CLOSE_WAIT - time.monotonic(), 0)
+    seen = await model_outcomes(
+        s,
+        [st["prompt"] for st in streams.values() if st["leaver"]],
+        after=max(lefts, default=until),
+        wait=CLOSE_WAIT,
     )
-    seen = await model_streams()
 
     rows = []
     for sid in order:

@@ -58,7 +58,7 @@ LAG_LIMIT = 0.3  # the worst loop probe
 MEMORY_EVERY = 0.05
 
 
-def _seq(message: str | bytes) -> int:
+def seq_of(message: str | bytes) -> int:
     """A message's sequence number: its first six characters (-1 if it has none)."""
     try:
         return int(message[:6])
@@ -99,7 +99,7 @@ async def measure(s: Session) -> Figures:
     async def join(member: Any, stream: Stream, **kw: Any) -> None:
         joined = asyncio.Event()
         tasks.append(
-            asyncio.create_task(member(s.port, path, stream, _seq, joined=joined, stop=stop, **kw))
+            asyncio.create_task(member(s.port, path, stream, seq_of, joined=joined, stop=stop, **kw))
         )
         await joined.wait()
 

@@ -35,6 +35,7 @@ __all__ = [
     "read_sse",
     "sse_body",
     "sse_events",
+    "join_member",
     "ws_member",
     "ws_silent",
     "STALLED_SOCKET",
@@ -182,6 +183,27 @@ async def _small_socket(port: int) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+async def join_member(
+    port: int,
+    path: str,
+    parse: Callable[[str | bytes], Any],
+    *,
+    stop: asyncio.Event,
+    tasks: list[asyncio.Task[None]],
+    **kw: Any,
+) -> Stream:
+    """A reading :func:`ws_member` started as a task (added to ``tasks``), once its
+    handshake is done; raises when it could not join."""
+    stream, joined = Stream(), asyncio.Event()
+    tasks.append(
+        asyncio.create_task(ws_member(port, path, stream, parse, joined=joined, stop=stop, **kw))
+    )
+    await joined.wait()
+    if stream.error:
+        raise RuntimeError(f"a member could not join {path}: {stream.error}")
+    return stream
 
 
 async def ws_member(
