@@ -1,5 +1,7 @@
 """nbgrader's exchange, round trip: release, fetch, edit, submit, collect, the class
-autograde, feedback released and fetched, with two students on one machine.
+graded in two shards (two copies of the course, as on two machines) and merged into the
+one gradebook, feedback released and fetched, with two students on one machine.
+(A class graded in one run, every tampering trick included, is ``test_classroom.py``'s.)
 
 Each student is an account of their own as nbgrader sees one: their own home folder and
 their own nbgrader config (``~/.jupyter/nbgrader_config.py``, which names the student:
@@ -8,6 +10,7 @@ the test runs as one OS user); one exchange folder is shared by everyone.
 
 from __future__ import annotations
 
+import csv
 import html
 import os
 import re
@@ -95,13 +98,29 @@ def test_the_exchange_round_trip_gives_each_student_their_own_feedback(tmp_path)
 
     run(course, *nbgrader, "collect", EXERCISE, env=teacher)
     assert sorted(p.name for p in (course / "submitted").iterdir()) == ["alice", "bob"]
-    graded = run(
-        ROOT,
-        *("-m", "autograder", "classroom", "autograde", "--course", str(course), "--feedback"),
-        env=teacher,
-    )
+    shards, graded = [], ""
+    for k in (1, 2):  # each machine: its own copy of the course, its share graded
+        shard = tmp_path / f"shard{k}"
+        shutil.copytree(course, shard)
+        graded += run(
+            ROOT,
+            *("-m", "autograder", "classroom", "autograde", "--course", str(shard)),
+            *("--feedback", "--shard", f"{k}/2"),
+            env=teacher,
+        )
+        shards.append(str(shard))
+    assert graded.count("1 submission(s)") == 2, graded  # one student on each machine
     assert "alice / blocking-sleep ... 5/5" in graded, graded
     assert "bob / blocking-sleep ... 3/5, failed: concurrent, loop-free" in graded, graded
+    run(ROOT, *("-m", "autograder", "classroom", "merge", "--course", str(course)), *shards,
+        env=teacher)
+    with open(course / "grades.csv", newline="") as f:
+        rows = {r["student"]: r for r in csv.DictReader(f)}
+    assert {who: (r["score"], r["status"]) for who, r in rows.items()} == {
+        "alice": ("5", "graded"), "bob": ("3", "graded")
+    }
+    for who in rows:
+        assert (course / "logs" / "verdicts" / EXERCISE / f"{who}.json").exists()
     run(course, *nbgrader, "release_feedback", EXERCISE, env=teacher)
 
     expected = {"alice": "5.0 / 5.0", "bob": "3.0 / 5.0"}
