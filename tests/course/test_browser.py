@@ -1,6 +1,10 @@
 """The course as a learner meets it: JupyterLab started the way the README starts it, in
 a real browser, every lesson run with *Run All* to its last cell.
 
+The lessons run one after another in one page, as a learner keeps JupyterLab open: the
+app loads once, each lesson is opened with *File > Open from Path…* and closed after its
+run with its outputs discarded (autosave is off), and its kernel shut down.
+
 CI runs the lessons here and nowhere else: what a learner sees in JupyterLab (subshell
 threads for widget comms, IPython's history thread, stderr shown in red) is not what a
 headless nbclient run sees, so the browser run is the one that asserts. Each lesson's
@@ -128,8 +132,12 @@ class Console:
         page.on("response", lambda r: self.missing.append(r.url) if r.status == 404 else None)
 
     def check(self) -> None:
-        assert not self.errors, f"JavaScript errors in the console: {self.errors}"
-        broken = [u for u in self.missing if u.split("?")[0].endswith((".js", ".css", ".woff2"))]
+        """What the page reported since the last check."""
+        errors, missing = self.errors[:], self.missing[:]
+        self.errors.clear()
+        self.missing.clear()
+        assert not errors, f"JavaScript errors in the console: {errors}"
+        broken = [u for u in missing if u.split("?")[0].endswith((".js", ".css", ".woff2"))]
         assert not broken, f"the page could not load: {broken}"
 
 
@@ -161,9 +169,46 @@ def test_a_learner_sees_the_lessons_and_not_the_machinery(lab, browser, tmp_path
         lab.shut_kernels_down()
 
 
-def run_all(page, lab: Lab, notebook: str) -> None:
-    page.goto(f"{lab.base}/lab/tree/course/{notebook}?token={lab.token}&reset")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+TAB = "#jp-main-dock-panel .lm-TabBar-tab"  # a document's tab
+
+
+class Learner:
+    """One JupyterLab page kept open for every lesson, with what its console reported."""
+
+    def __init__(self, browser, lab: Lab) -> None:
+        self.browser, self.lab = browser, lab
+        self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        self.console = Console(self.page)
+        self.load()
+
+    def load(self) -> None:
+        """The app, loaded afresh on a page with no kernel (the course's README), closed."""
+        self.page.goto(f"{self.lab.base}/lab/tree/course/README.md?token={self.lab.token}&reset")
+        self.close("README.md")
+
+    def open_lesson(self, notebook: str) -> None:
+        if self.page.locator(".jp-Notebook").count():  # a lesson left open by a failed run
+            self.load()
+        self.page.click("#jp-MainMenu >> text=File")
+        self.page.click('.lm-Menu .lm-Menu-itemLabel:text-is("Open from Path…")')
+        self.page.fill(".jp-Dialog input", f"course/{notebook}")
+        self.page.keyboard.press("Enter")
+        self.page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+
+    def close(self, name: str) -> None:
+        """Close a document's tab, its outputs discarded, and shut every kernel down."""
+        tab = self.page.locator(TAB, has_text=name)
+        tab.wait_for(timeout=60_000)
+        tab.locator(".lm-TabBar-tabCloseIcon").click()
+        with contextlib.suppress(Exception):  # no dialog: nothing was changed
+            self.page.locator('.jp-Dialog button:has-text("Discard")').click(timeout=3_000)
+        tab.wait_for(state="detached", timeout=10_000)
+        self.lab.shut_kernels_down()
+
+
+def run_all(learner: Learner, notebook: str) -> None:
+    page = learner.page
+    learner.open_lesson(notebook)
     page.wait_for_selector("#jp-main-statusbar >> text=Idle", timeout=60_000)
     # Opening a lesson changes nothing in it (its kernel's start once marked it unsaved).
     assert page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty").count() == 0, (
@@ -220,16 +265,24 @@ def widget_redraws_its_picture(page) -> None:
     assert run_and_wait_for_new_picture(first) != first
 
 
+@pytest.fixture(scope="module")
+def learner(lab: Lab, browser) -> Iterator[Learner]:
+    you = Learner(browser, lab)
+    try:
+        yield you
+    finally:
+        you.page.close()
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_lesson_runs_to_its_end_in_jupyterlab(notebook, request, tmp_path):
     if CHROMIUM is None and not browser_required():
         return run_headless(notebook)
-    lab, browser = request.getfixturevalue("lab"), request.getfixturevalue("browser")
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    console = Console(page)
+    learner = request.getfixturevalue("learner")
+    page = learner.page
     started = time.monotonic()
     try:
-        run_all(page, lab, notebook)
+        run_all(learner, notebook)
         cells, ran, red = what_the_learner_sees(page)
         print(f"{notebook}: {ran} of {cells} code cells ran in {time.monotonic() - started:.0f} s")
         assert not red, f"{notebook} shows red output:\n" + "\n---\n".join(red)
@@ -241,9 +294,9 @@ def test_lesson_runs_to_its_end_in_jupyterlab(notebook, request, tmp_path):
             shots = SHOTS or tmp_path
             shots.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shots / f"{Path(notebook).stem}-end.png"))
-        page.close()
-        lab.shut_kernels_down()
-    console.check()
+        with contextlib.suppress(Exception):  # else the next lesson loads the app afresh
+            learner.close(notebook)
+    learner.console.check()
 
 
 def run_headless(notebook: str) -> None:
