@@ -15,6 +15,7 @@ import textwrap
 from typing import Any
 
 from autograder.classroom.notebook import CHECK_PREFIX
+from autograder.harness.app import WS_PING_INTERVAL, WS_PING_TIMEOUT
 from autograder.judges.verdict import Verdict
 
 WIDTH = 78
@@ -91,8 +92,8 @@ def timeline_caption(verdict: Verdict) -> str:
             "read again at the dotted line, and a red cross marks when its connection ended "
             "(dropped by your service). No cross means its connection was never ended; "
             "messages after the dotted line mean it was still being sent to. Grey: the "
-            "member that vanished; uvicorn's "
-            "keepalive closes it after about 7 s."
+            "member that vanished; uvicorn's keepalive closes it after about "
+            f"{WS_PING_INTERVAL + WS_PING_TIMEOUT:.0f} s."
         )
     if verdict.metrics.get("streams"):
         return wrap(

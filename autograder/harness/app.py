@@ -258,7 +258,7 @@ def app_traceback(exc: BaseException, path: str) -> str:
 
 
 WS_PING_INTERVAL = 1.0  # uvicorn's keepalive ping, every second on each WebSocket
-WS_PING_TIMEOUT = 6.0  # a member that answers no ping for this long is closed (1011)
+WS_PING_TIMEOUT = 4.0  # a member that answers no ping for this long is closed (1011)
 
 
 def ws_options() -> dict[str, Any]:

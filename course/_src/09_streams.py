@@ -495,7 +495,7 @@ assert "ServerProtocol(" in inspect.getsource(WS.__init__)  # websockets' sans-I
 #   asyncio `Connection` a `write_limit` (32 KiB); uvicorn uses only its sans-I/O
 #   `ServerProtocol`, whose `data_to_send()` hands every frame over at once, and sets no
 #   buffer limits of its own: asyncio's 64 KiB is the limit.
-# - **The keepalive** (here: ping every 1 s, give up after 6 s without the pong) writes
+# - **The keepalive** (here: ping every 1 s, give up after 4 s without the pong) writes
 #   its ping behind the data already buffered, so a stalled member never sees it. At the
 #   timeout it writes a close frame (1011) and calls `transport.close()`; but a selector
 #   transport with bytes still buffered **closes only once they drain**, and only then
@@ -507,20 +507,20 @@ assert "ServerProtocol(" in inspect.getsource(WS.__init__)  # websockets' sans-I
 # The experiment (`_sockets.room`, the `ws-broadcast` grader's own WebSocket clients): 10
 # members that keep up join the `inline` room; 20 messages of 32 KiB are published, 40 a
 # second, each POST on its own connection. Then again with one more member, joined first
-# (the first the broadcast sends to), that reads nothing for 7.6 s (small socket
+# (the first the broadcast sends to), that reads nothing for 5.6 s (small socket
 # buffers, as on a real network), then reads again.
 #
 # **Predict:** with the stalled member in the room, the 95th percentile of
 # publish-to-receive latency for the 10 members that keep up? And when, in seconds after
 # the first publish, does the last of them get its last message: when uvicorn's
-# keepalive gives up on the stalled member (about 7 s after it joined), or later?
+# keepalive gives up on the stalled member (about 5 s after it joined), or later?
 
 # %%
 predicted_room_p95_ms = None  # your figure: ms, publish to receive, p95, with one member stalled
 predicted_last_message_s = None  # your figure: s after the first publish
 
 # %%
-STALL = 7.6  # s the stalled member reads nothing: past the keepalive's 1 s + 6 s
+STALL = 5.6  # s the stalled member reads nothing: past the keepalive's 1 s + 4 s
 with lab.serve(ROOMS) as app:
     hol = {"alone": room(app, "inline", stalled=False, messages=20, rate=40, resume_at=1.5),
            "stalled": room(app, "inline", messages=20, rate=40, resume_at=STALL)}
@@ -561,7 +561,7 @@ assert st["ended_after_resuming_ms"] < 1000 and last_s > STALL - 0.1  # freed by
 #   Then one `send()` to the stalled member waited on `writable`, and the publish waiting
 #   in it held up **every member after it**, and every later publish queued behind that
 #   one: nobody got anything more for seconds, and the POSTs were not answered.
-# - **The keepalive did not help.** uvicorn's ping went into the same full buffer; 6 s
+# - **The keepalive did not help.** uvicorn's ping went into the same full buffer; 4 s
 #   later it gave up, wrote its 1011 close frame and closed the transport, which waits for
 #   its buffer to drain. The room stayed frozen until the member read again, and only
 #   then did it get the backlog, the close frame (the 1011 above), and its connection end.

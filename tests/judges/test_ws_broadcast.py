@@ -21,7 +21,7 @@ def figures(**changes: Any) -> Figures:
         "_posts": [8.0] * TOTAL,
         "_growth": 0.02 * 2**20,
         "_stalled": (True, 0, 0.05),
-        "_vanished": (True, 7.0),
+        "_vanished": (True, wb.WS_PING_INTERVAL + wb.WS_PING_TIMEOUT),
     }
     extra.update(changes)
     return Figures(loop_lag=0.02, probes=400, extra=extra)
@@ -81,9 +81,9 @@ def test_missing_figures_are_not_measured_not_passed():
 
 def test_the_feedback_picture_shows_each_member_over_time():
     members = [
-        {"role": "stalled", "received_ms": [4510, 4520], "ended_ms": 4560.0},
-        {"role": "healthy", "received_ms": [10, 30, 5000], "ended_ms": None},
-        {"role": "vanished", "received_ms": [12, 31], "ended_ms": 7000.0},
+        {"role": "stalled", "received_ms": [2760, 2770], "ended_ms": 2810.0},
+        {"role": "healthy", "received_ms": [10, 30, 3000], "ended_ms": None},
+        {"role": "vanished", "received_ms": [12, 31], "ended_ms": 4800.0},
     ]
     verdict = Verdict(
         "ws-broadcast",
@@ -91,8 +91,8 @@ def test_the_feedback_picture_shows_each_member_over_time():
         metrics={
             "timeline": [{"start_ms": 0.0, "end_ms": 8.0, "status": 202}],
             "members": members,
-            "published_ms": [0, 20, 4600],
-            "resumed_ms": 4500.0,
+            "published_ms": [0, 20, 2850],
+            "resumed_ms": 2750.0,
         },
     )
     png = feedback.timeline_png(verdict)
