@@ -87,7 +87,7 @@ def test_json_is_exactly_the_contract_object():
         "workers": 1,
         "ws": "websockets-sansio",
         "ws_ping_interval": 1.0,
-        "ws_ping_timeout": 6.0,
+        "ws_ping_timeout": 4.0,
     }
     assert {"python", "fastapi", "starlette", "uvicorn", "httpx", "websockets"} <= set(
         env["versions"]
