@@ -37,6 +37,7 @@ from autograder.harness.app import (
     Channel,
     app_traceback,
     capture_logging,
+    collect_import_garbage,
     import_file,
     import_module,
     last_error,
@@ -226,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 3
     status({"event": "imported", "t": time.monotonic()})
+    collect_import_garbage()
     app = getattr(module, args.attr, None)
     if app is not None and args.factory:  # uvicorn --factory: the attribute makes the app
         try:

@@ -62,6 +62,7 @@ def worker_app() -> Any:
             }
         )
         raise SystemExit(3) from None
+    harness.collect_import_garbage()
     app = getattr(module, spec["attr"], None)
     if not callable(app):
         report({"kind": "worker_error", "message": f"`{spec['attr']}` is not an ASGI application"})
