@@ -176,7 +176,7 @@ class Learner:
     """One JupyterLab page kept open for every lesson, with what its console reported."""
 
     def __init__(self, browser, lab: Lab) -> None:
-        self.browser, self.lab = browser, lab
+        self.lab = lab
         self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
         self.console = Console(self.page)
         self.load()
